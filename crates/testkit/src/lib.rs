@@ -1,0 +1,19 @@
+//! Test-only helpers for Aerie's integration tests.
+//!
+//! Owns: spawning the real `aerie` binary on a free loopback port and tearing it
+//! down again ([`ServerProcess`]), finding that binary ([`locate_aerie_bin`]), and
+//! speaking raw proto frames to it for malformed-input tests ([`wire`]).
+//!
+//! Does not own: any server logic, and no stand-in for the server. Every test that
+//! uses this crate talks to the real process over 127.0.0.1, driven either by these
+//! raw helpers or by the official Aerospike clients.
+//!
+//! Later (see STYLE.md §4): a faulty storage device, a fake clock and a cluster
+//! harness belong here too.
+
+mod bin;
+mod process;
+pub mod wire;
+
+pub use bin::locate_aerie_bin;
+pub use process::{ServerBuilder, ServerProcess};
