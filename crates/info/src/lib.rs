@@ -1,1 +1,152 @@
-//! placeholder
+//! The info protocol: the text commands clients send to discover and tend a node, and that
+//! operators use to inspect and administer it.
+//!
+//! Each command's answer is formatted exactly as the official clients parse it. Mirrors
+//! aerospike-server `as/src/base/thr_info.c` and `cfg_info.c`. Cluster-facing answers
+//! (`replicas`, `peers-*`, `partition-generation`) are derived from each namespace's
+//! ownership table, so clustering only has to change that table.
+
+mod cluster;
+mod stats;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use aerie_config::Config;
+use aerie_namespace::Registry;
+use aerie_proto::info::{self, param, push_reply, split_command};
+
+/// Protocol version the node reports in `build`; clients choose features from it.
+pub const COMPAT_BUILD: &str = "8.1.2.0";
+/// The edition string clients and tools parse.
+pub const COMPAT_EDITION: &str = "Aerospike Community Edition";
+/// Aerie's own version.
+pub const AERIE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Connection counters kept by the service layer.
+#[derive(Debug, Default)]
+pub struct ServiceStats {
+    pub client_connections: AtomicU64,
+    pub client_connections_opened: AtomicU64,
+    pub client_connections_closed: AtomicU64,
+    pub info_requests: AtomicU64,
+    pub proto_errors: AtomicU64,
+}
+
+/// What the info commands need to know about the node.
+#[derive(Debug)]
+pub struct NodeContext {
+    pub node_id: u64,
+    pub config: Arc<Config>,
+    pub registry: Arc<Registry>,
+    /// The address clients should use for this node, `host:port`.
+    pub service_endpoint: String,
+    pub service_port: u16,
+    pub started: Instant,
+    pub service_stats: ServiceStats,
+    /// Bumped whenever partition ownership changes.
+    pub partition_generation: AtomicU64,
+}
+
+impl NodeContext {
+    /// The node id as clients print it: upper-case hex.
+    pub fn node_name(&self) -> String {
+        format!("{:X}", self.node_id)
+    }
+
+    /// The cluster key: stable for a single node.
+    pub fn cluster_key(&self) -> String {
+        format!("{:X}", self.node_id.rotate_left(17) ^ 0x5EED)
+    }
+
+    fn cluster_name(&self) -> &str {
+        self.config.service.cluster_name.as_deref().unwrap_or("null")
+    }
+}
+
+/// Answers an info request body; appends the reply body (without proto header) to `out`.
+pub fn handle(ctx: &NodeContext, body: &[u8], out: &mut Vec<u8>) {
+    ctx.service_stats.info_requests.fetch_add(1, Ordering::Relaxed);
+    let mut any = false;
+    for raw in info::commands(body) {
+        any = true;
+        let cmd = String::from_utf8_lossy(raw);
+        let value = answer(ctx, cmd.trim_end_matches('\r'));
+        push_reply(out, raw, value.as_bytes());
+    }
+    if !any {
+        // An empty request asks for the legacy summary.
+        for name in ["node", "build", "edition", "version", "statistics"] {
+            let value = answer(ctx, name);
+            push_reply(out, name.as_bytes(), value.as_bytes());
+        }
+    }
+}
+
+/// The answer to one command.
+pub fn answer(ctx: &NodeContext, cmd: &str) -> String {
+    let (name, args) = split_command(cmd);
+    match name {
+        "node" => ctx.node_name(),
+        "build" => COMPAT_BUILD.to_owned(),
+        "version" => format!("{COMPAT_EDITION} build {COMPAT_BUILD}"),
+        "edition" => COMPAT_EDITION.to_owned(),
+        "release" => format!(
+            "edition={COMPAT_EDITION};version={COMPAT_BUILD};os=linux;arch={};sha=aerie-{AERIE_VERSION}",
+            std::env::consts::ARCH
+        ),
+        "aerie-version" => AERIE_VERSION.to_owned(),
+        "status" => "ok".to_owned(),
+        "cluster-name" => ctx.cluster_name().to_owned(),
+        "features" => FEATURES.to_owned(),
+        "namespaces" => ctx.registry.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(";"),
+        "user-agent-set" => "ok".to_owned(),
+        "namespace" => stats::namespace(ctx, args),
+        "sets" => stats::sets(ctx, args),
+        "bins" => stats::bins(ctx, args),
+        "statistics" => stats::statistics(ctx),
+        "get-config" => stats::get_config(ctx, args),
+        "set-config" => "ERROR:4:no dynamic parameters are supported yet".to_owned(),
+        "truncate" => truncate(ctx, args, false),
+        "truncate-namespace" => truncate(ctx, args, true),
+        "truncate-undo" | "truncate-namespace-undo" => {
+            "ERROR:4:truncate is applied at once; there is nothing to undo".to_owned()
+        }
+        "sindex-list" | "sindex" | "udf-list" | "query-show" | "scan-show" | "jobs" => String::new(),
+        _ => cluster::answer(ctx, name, args).unwrap_or_else(|| "ERROR:4:unrecognized command".to_owned()),
+    }
+}
+
+/// Features this node supports, as CE 8.1 announces them.
+const FEATURES: &str = "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-map;cluster-stable;float;geo;\
+sindex-exists;peers;pipelining;pquery;pscans;query-show;relaxed-sc;replicas;replicas-all;replicas-master;\
+replicas-max;truncate-namespace;udf";
+
+fn truncate(ctx: &NodeContext, args: &str, whole_namespace: bool) -> String {
+    let Some(ns_name) = param(args, "namespace").or_else(|| param(args, "ns")) else {
+        return "ERROR:4:missing namespace".to_owned();
+    };
+    let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
+        return "ERROR:20:namespace not found".to_owned();
+    };
+    let set = if whole_namespace { None } else { param(args, "set").filter(|s| !s.is_empty()) };
+    if !whole_namespace && set.is_none() {
+        return "ERROR:4:missing set".to_owned();
+    }
+    let lut_ms = match param(args, "lut") {
+        None => None,
+        Some(v) => match v.parse::<u64>() {
+            Ok(0) => None,
+            Ok(ns_unix) => Some(aerie_record::time::unix_ns_to_ms(ns_unix)),
+            Err(_) => return "ERROR:4:invalid lut".to_owned(),
+        },
+    };
+    match ns.truncate(set.map(str::as_bytes), lut_ms) {
+        Ok(n) => {
+            tracing::info!(namespace = ns_name, set = set.unwrap_or(""), removed = n, "truncated");
+            "ok".to_owned()
+        }
+        Err(_) => "ERROR:4:lut is in the future".to_owned(),
+    }
+}

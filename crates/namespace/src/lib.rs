@@ -1,1 +1,22 @@
-//! placeholder
+//! Namespaces: their configuration, 4096 partitions each holding a primary index of records,
+//! the set table with per-set statistics, partition ownership, and truncation.
+//!
+//! Mirrors aerospike-server `as/src/base/namespace.c`, `as/src/fabric/partition.c` and
+//! `as/src/base/truncate.c`. Transaction logic (what a command does to a record) lives in the
+//! `transaction` crate; this crate only stores and finds records.
+//!
+//! Concurrency: each partition has its own lock, held only for the synchronous work of one
+//! command on one record (never across an await). There is no namespace-wide lock on the
+//! record path; the set table is read-mostly.
+
+mod index;
+mod namespace;
+mod partition;
+mod record;
+mod sets;
+
+pub use index::PartitionIndex;
+pub use namespace::{bump, Namespace, NamespaceStats, Registry, TruncateError};
+pub use partition::{OwnershipTable, Partition, NodeId};
+pub use record::{Record, RecordMeta};
+pub use sets::{SetId, SetInfo, SetTable, MAX_SET_NAME_BYTES, NO_SET};

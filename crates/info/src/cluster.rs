@@ -1,0 +1,70 @@
+//! Discovery and tending answers: peers, services, partition map.
+
+use std::sync::atomic::Ordering;
+
+use aerie_proto::info::param;
+use base64::Engine as _;
+
+use crate::NodeContext;
+
+/// Answers the cluster-facing commands; `None` when `name` is not one of them.
+pub fn answer(ctx: &NodeContext, name: &str, args: &str) -> Option<String> {
+    Some(match name {
+        "partition-generation" => ctx.partition_generation.load(Ordering::Relaxed).to_string(),
+        "peers-generation" | "rebalance-generation" => "1".to_owned(),
+        "cluster-key" => ctx.cluster_key(),
+        "cluster-stable" => cluster_stable(ctx, args),
+        "peers-clear-std" | "peers-clear-alt" | "peers-tls-std" | "peers-tls-alt" | "alumni-clear-std"
+        | "alumni-tls-std" => format!("1,{},[]", ctx.service_port),
+        "services" | "services-alternate" | "services-alumni" | "services-alumni-reset" => String::new(),
+        "service" | "service-clear-std" | "service-clear-alt" => ctx.service_endpoint.clone(),
+        "service-tls-std" | "service-tls-alt" => String::new(),
+        "replicas" => replicas(ctx, args, true, true),
+        "replicas-all" => replicas(ctx, args, false, true),
+        "replicas-master" => replicas(ctx, args, false, false),
+        _ => return None,
+    })
+}
+
+fn cluster_stable(ctx: &NodeContext, args: &str) -> String {
+    if let Some(size) = param(args, "size") {
+        if size != "1" {
+            return "ERROR::cluster not specified size".to_owned();
+        }
+    }
+    if let Some(ns) = param(args, "namespace") {
+        if ctx.registry.get(ns.as_bytes()).is_none() {
+            return "ERROR::namespace not found".to_owned();
+        }
+    }
+    ctx.cluster_key()
+}
+
+/// `ns:<regime>,<n>,<b64>…;` (with regime), `ns:<n>,<b64>…;` (all) or `ns:<b64>;` (master).
+fn replicas(ctx: &NodeContext, args: &str, with_regime: bool, all_columns: bool) -> String {
+    let max: Option<usize> = param(args, "max").and_then(|m| m.parse().ok());
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut out = String::new();
+    for ns in ctx.registry.iter() {
+        let table = ns.ownership();
+        let columns = if all_columns { max.map_or(table.n_replicas, |m| m.min(table.n_replicas)) } else { 1 };
+        if !out.is_empty() {
+            out.push(';');
+        }
+        out.push_str(&ns.name);
+        out.push(':');
+        if with_regime {
+            out.push_str(&format!("{},", table.regime));
+        }
+        if all_columns {
+            out.push_str(&format!("{columns}"));
+        }
+        for c in 0..columns {
+            if all_columns || c > 0 {
+                out.push(',');
+            }
+            out.push_str(&b64.encode(table.bitmap(c, ctx.node_id)));
+        }
+    }
+    out
+}

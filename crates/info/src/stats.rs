@@ -1,0 +1,207 @@
+//! Statistics and configuration answers: `namespace/<ns>`, `sets`, `bins`, `statistics`,
+//! `get-config`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+use aerie_config::StorageEngineConfig;
+use aerie_namespace::Namespace;
+use aerie_proto::info::param;
+use aerie_record::time;
+
+use crate::NodeContext;
+
+macro_rules! kv {
+    ($out:expr, $($k:expr => $v:expr),* $(,)?) => {
+        $( let _ = write!($out, "{}={};", $k, $v); )*
+    };
+}
+
+/// `namespace/<ns>`: statistics and configuration of one namespace.
+pub fn namespace(ctx: &NodeContext, args: &str) -> String {
+    let name = args.split([';', ':']).next().unwrap_or("");
+    let name = param(name, "id").unwrap_or(name);
+    let Some(ns) = ctx.registry.get(name.as_bytes()) else {
+        return "type=unknown".to_owned();
+    };
+    let s = &ns.stats;
+    let (objects, data_bytes) = usage(ns);
+    let mut out = String::new();
+    kv!(out,
+        "ns_cluster_size" => 1,
+        "effective_replication_factor" => 1,
+        "objects" => objects,
+        "tombstones" => 0,
+        "master_objects" => objects,
+        "prole_objects" => 0,
+        "expired_objects" => s.expired_objects.load(Ordering::Relaxed),
+        "evicted_objects" => 0,
+        "truncated_records" => s.truncated_records.load(Ordering::Relaxed),
+        "data_used_bytes" => data_bytes,
+        "index_used_bytes" => objects * 64,
+        "stop_writes" => false,
+        "client_read_success" => s.client_read_success.load(Ordering::Relaxed),
+        "client_read_not_found" => s.client_read_not_found.load(Ordering::Relaxed),
+        "client_read_error" => s.client_read_error.load(Ordering::Relaxed),
+        "client_write_success" => s.client_write_success.load(Ordering::Relaxed),
+        "client_write_error" => s.client_write_error.load(Ordering::Relaxed),
+        "client_delete_success" => s.client_delete_success.load(Ordering::Relaxed),
+        "client_delete_not_found" => s.client_delete_not_found.load(Ordering::Relaxed),
+    );
+    config_of(ns, &mut out);
+    out.pop();
+    out
+}
+
+fn config_of(ns: &Namespace, out: &mut String) {
+    let c = &ns.config;
+    kv!(out,
+        "replication-factor" => c.replication_factor,
+        "default-ttl" => c.default_ttl_secs,
+        "max-ttl" => c.max_ttl_secs,
+        "nsup-period" => c.nsup_period_secs,
+        "allow-ttl-without-nsup" => c.allow_ttl_without_nsup,
+        "max-record-size" => c.max_record_size_bytes,
+        "stop-writes-used-pct" => c.stop_writes_used_pct,
+        "evict-used-pct" => c.evict_used_pct,
+        "storage-engine" => match c.storage { StorageEngineConfig::Memory(_) => "memory", StorageEngineConfig::Device(_) => "device" },
+    );
+}
+
+/// Live objects and data bytes in a namespace (one pass under each partition's lock).
+fn usage(ns: &Namespace) -> (u64, u64) {
+    let now = time::now_secs();
+    let (mut n, mut bytes) = (0u64, 0u64);
+    for p in ns.partitions() {
+        let idx = p.lock();
+        for (_, r) in idx.iter_from(None) {
+            if ns.is_live(r, now) {
+                n += 1;
+                bytes += r.data_size() as u64;
+            }
+        }
+    }
+    (n, bytes)
+}
+
+/// `sets`, `sets/<ns>`, `sets/<ns>/<set>`.
+pub fn sets(ctx: &NodeContext, args: &str) -> String {
+    let mut parts = args.split('/').filter(|s| !s.is_empty());
+    let ns_filter = parts.next();
+    let set_filter = parts.next();
+    let mut out = String::new();
+    for ns in ctx.registry.iter() {
+        if ns_filter.is_some_and(|f| f != ns.name) {
+            continue;
+        }
+        for (_, s) in ns.sets.iter() {
+            if set_filter.is_some_and(|f| f != s.name) {
+                continue;
+            }
+            let _ = write!(
+                out,
+                "ns={}:set={}:objects={}:tombstones=0:data_used_bytes=0:truncate_lut={}:sindexes=0:index_populating=false:stop-writes-count=0:stop-writes-size=0:disable-eviction=false;",
+                ns.name,
+                s.name,
+                s.objects.load(Ordering::Relaxed),
+                s.truncate_lut_ms.load(Ordering::Relaxed),
+            );
+        }
+    }
+    out
+}
+
+/// `bins`, `bins/<ns>`: the bin names in use (found by a pass over the records).
+pub fn bins(ctx: &NodeContext, args: &str) -> String {
+    let ns_filter = args.split('/').find(|s| !s.is_empty());
+    let mut out = String::new();
+    for ns in ctx.registry.iter() {
+        if ns_filter.is_some_and(|f| f != ns.name) {
+            continue;
+        }
+        let mut names = BTreeSet::new();
+        for p in ns.partitions() {
+            let idx = p.lock();
+            for (_, r) in idx.iter_from(None) {
+                for b in r.iter_bins() {
+                    if !names.contains(b.name) {
+                        names.insert(b.name.to_vec());
+                    }
+                }
+            }
+        }
+        let list: Vec<String> = names.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
+        if ns_filter.is_some() {
+            let _ = write!(out, "bin_names={},bin_names_quota=65535", list.len());
+        } else {
+            let _ = write!(out, "{}:bin_names={},bin_names_quota=65535", ns.name, list.len());
+        }
+        for n in &list {
+            let _ = write!(out, ",{n}");
+        }
+        if ns_filter.is_none() {
+            out.push(';');
+        }
+    }
+    out
+}
+
+/// `statistics`: node-wide counters.
+pub fn statistics(ctx: &NodeContext) -> String {
+    let s = &ctx.service_stats;
+    let objects: u64 = ctx.registry.iter().map(|n| n.n_objects()).sum();
+    let mut out = String::new();
+    kv!(out,
+        "cluster_size" => 1,
+        "cluster_key" => ctx.cluster_key(),
+        "cluster_integrity" => true,
+        "cluster_is_member" => true,
+        "cluster_principal" => ctx.node_name(),
+        "uptime" => ctx.started.elapsed().as_secs(),
+        "objects" => objects,
+        "client_connections" => s.client_connections.load(Ordering::Relaxed),
+        "client_connections_opened" => s.client_connections_opened.load(Ordering::Relaxed),
+        "client_connections_closed" => s.client_connections_closed.load(Ordering::Relaxed),
+        "info_requests" => s.info_requests.load(Ordering::Relaxed),
+        "proto_errors" => s.proto_errors.load(Ordering::Relaxed),
+        "migrate_partitions_remaining" => 0,
+    );
+    out.pop();
+    out
+}
+
+/// `get-config[:context=service|network|namespace;id=<ns>]`.
+pub fn get_config(ctx: &NodeContext, args: &str) -> String {
+    let context = param(args, "context").unwrap_or("service");
+    let c = &ctx.config;
+    let mut out = String::new();
+    match context {
+        "service" => {
+            kv!(out,
+                "cluster-name" => c.service.cluster_name.as_deref().unwrap_or("null"),
+                "node-id" => ctx.node_name(),
+                "proto-fd-max" => c.service.proto_fd_max,
+                "transaction-max-ms" => c.service.transaction_max_ms,
+            );
+        }
+        "network" => {
+            kv!(out,
+                "service.address" => c.network.service.address,
+                "service.port" => ctx.service_port,
+                "fabric.port" => c.network.fabric.port,
+                "heartbeat.port" => c.network.heartbeat.port,
+                "http.port" => c.network.http.port,
+            );
+        }
+        "namespace" => {
+            let Some(ns) = param(args, "id").and_then(|id| ctx.registry.get(id.as_bytes())) else {
+                return "ERROR:4:namespace not found".to_owned();
+            };
+            config_of(ns, &mut out);
+        }
+        _ => return "ERROR:4:unknown context".to_owned(),
+    }
+    out.pop();
+    out
+}

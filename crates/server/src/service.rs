@@ -1,0 +1,236 @@
+//! The client service: listener, one task per connection, proto framing, dispatch by type.
+//! Mirrors aerospike-server `as/src/base/service.c`.
+
+// hot path: every request is read and answered here.
+
+use std::hash::{Hash, Hasher};
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use aerie_config::Config;
+use aerie_info::{NodeContext, ServiceStats};
+use aerie_namespace::Registry;
+use aerie_proto::builder::write_frame;
+use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
+use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+/// Buffers grown past this by one large request are released after it.
+const KEEP_BUFFER_BYTES: usize = 1024 * 1024;
+/// Result code for every security message while security is off.
+const RC_SECURITY_NOT_ENABLED: u8 = 52;
+
+/// Binds the service and the console ports and serves until a shutdown signal.
+pub async fn run(config: Arc<Config>) -> Result<(), String> {
+    let started = Instant::now();
+    let svc = &config.network.service;
+    let listener = TcpListener::bind((svc.address.as_str(), svc.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", svc.address, svc.port))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let node_id = config.service.node_id.unwrap_or_else(|| derive_node_id(local.port()));
+    let registry = Arc::new(Registry::new(&config.namespaces, node_id));
+    let advertised = match config.network.service.access_address.as_deref() {
+        Some(a) => a.to_owned(),
+        None if local.ip().is_unspecified() => "127.0.0.1".to_owned(),
+        None => local.ip().to_string(),
+    };
+    let ctx = Arc::new(NodeContext {
+        node_id,
+        config: config.clone(),
+        registry,
+        service_endpoint: format!("{advertised}:{}", local.port()),
+        service_port: local.port(),
+        started,
+        service_stats: ServiceStats::default(),
+        partition_generation: AtomicU64::new(1),
+    });
+    if config.network.http.enabled {
+        crate::http::start(&config, ctx.clone()).await?;
+    }
+    tracing::info!(
+        node = %ctx.node_name(),
+        namespaces = config.namespaces.len(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "service ready on {local}"
+    );
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "aerie ready: service {local}");
+        let _ = out.flush();
+    }
+
+    let limit = Arc::new(Semaphore::new(config.service.proto_fd_max.max(1) as usize));
+    let accept = async {
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = limit.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, "proto-fd-max reached; refusing connection");
+                drop(stream);
+                continue;
+            };
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                let stats = &ctx.service_stats;
+                stats.client_connections.fetch_add(1, Ordering::Relaxed);
+                stats.client_connections_opened.fetch_add(1, Ordering::Relaxed);
+                if let Err(e) = serve_connection(stream, &ctx).await {
+                    tracing::debug!(%peer, "connection closed: {e}");
+                }
+                stats.client_connections.fetch_sub(1, Ordering::Relaxed);
+                stats.client_connections_closed.fetch_add(1, Ordering::Relaxed);
+                drop(permit);
+            });
+        }
+    };
+    tokio::select! {
+        () = accept => Ok(()),
+        () = shutdown_signal() => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+    }
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum ConnError {
+    Io(std::io::Error),
+    Frame(String),
+}
+
+impl std::fmt::Display for ConnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "{e}"),
+            Self::Frame(m) => write!(f, "bad framing: {m}"),
+        }
+    }
+}
+
+impl From<std::io::Error> for ConnError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// Serves one client connection: read a frame, answer it, repeat. Framing errors close the
+/// connection without a reply.
+async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<(), ConnError> {
+    let _ = stream.set_nodelay(true);
+    let mut header = [0u8; PROTO_HEADER_SIZE];
+    let mut body: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut inflated: Vec<u8> = Vec::new();
+    let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
+    loop {
+        match stream.read_exact(&mut header).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        let h = ProtoHeader::parse(&header).map_err(|e| {
+            ctx.service_stats.proto_errors.fetch_add(1, Ordering::Relaxed);
+            ConnError::Frame(e.to_string())
+        })?;
+        read_body(&mut stream, h.size_bytes, &mut body).await?;
+        match h.proto_type {
+            ProtoType::Info => {
+                let start = out.len();
+                out.extend_from_slice(&[0u8; PROTO_HEADER_SIZE]);
+                aerie_info::handle(ctx, &body, &mut out);
+                let size = (out.len() - start - PROTO_HEADER_SIZE) as u64;
+                if let Some(dst) = out.get_mut(start..start + PROTO_HEADER_SIZE) {
+                    dst.copy_from_slice(&ProtoHeader::encode(ProtoType::Info, size));
+                }
+            }
+            ProtoType::Msg => aerie_transaction::dispatch(&ctx.registry, &body, &mut out),
+            ProtoType::Compressed => {
+                let inner = compress::inflate(&body, &mut inflated).map_err(|e| {
+                    ctx.service_stats.proto_errors.fetch_add(1, Ordering::Relaxed);
+                    ConnError::Frame(e.to_string())
+                })?;
+                if inner.proto_type != ProtoType::Msg {
+                    return Err(ConnError::Frame("compressed frame does not hold a message".into()));
+                }
+                let compress_reply =
+                    inflated.get(1).is_some_and(|i1| i1 & info1::COMPRESS_RESPONSE != 0) && inflated.len() >= MSG_HEADER_SIZE;
+                if compress_reply {
+                    let mut plain = Vec::new();
+                    aerie_transaction::dispatch(&ctx.registry, &inflated, &mut plain);
+                    compress::deflate_frame(&plain, &mut out)?;
+                } else {
+                    aerie_transaction::dispatch(&ctx.registry, &inflated, &mut out);
+                }
+            }
+            ProtoType::Admin => {
+                let command = body.get(2).copied().unwrap_or(0);
+                let mut reply = [0u8; 16];
+                reply[1] = RC_SECURITY_NOT_ENABLED;
+                reply[2] = command;
+                write_frame(&mut out, ProtoType::Admin, &reply);
+            }
+            ProtoType::Xdr => return Err(ConnError::Frame("XDR messages are not accepted on the service port".into())),
+        }
+        stream.write_all(&out).await?;
+        out.clear();
+        for b in [&mut body, &mut inflated, &mut out] {
+            if b.capacity() > KEEP_BUFFER_BYTES {
+                *b = Vec::new();
+            }
+        }
+    }
+}
+
+/// Reads exactly `size` body bytes, growing the buffer as data arrives rather than trusting
+/// the declared size up front.
+async fn read_body(stream: &mut TcpStream, size: u64, body: &mut Vec<u8>) -> Result<(), ConnError> {
+    body.clear();
+    let mut limited = (&mut *stream).take(size);
+    let n = limited.read_to_end(body).await?;
+    if n as u64 != size {
+        return Err(ConnError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+    }
+    Ok(())
+}
+
+/// A node id stable for a host and port: Aerospike builds it from a MAC address and the
+/// port; with no portable MAC, the host name stands in.
+fn derive_node_id(port: u16) -> u64 {
+    let host = std::fs::read_to_string("/etc/machine-id")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    host.trim().hash(&mut h);
+    let mac_like = h.finish() & 0xFFFF_FFFF_FFFF;
+    ((port as u64) << 48) | mac_like | 0x1000_0000_0000
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,60 @@
+//! Decoding what every single-record command needs: namespace, digest, set, key, and the
+//! checks common to all of them.
+
+use std::sync::Arc;
+
+use aerie_namespace::{Namespace, Registry};
+use aerie_proto::msg::{field, info2};
+use aerie_proto::{Msg, ResultCode};
+use aerie_record::{compute_digest, Digest, DIGEST_SIZE};
+
+/// A validated single-record request.
+#[derive(Debug)]
+pub struct Request<'a> {
+    pub msg: &'a Msg<'a>,
+    pub ns: &'a Arc<Namespace>,
+    pub digest: Digest,
+    pub set: &'a [u8],
+    /// The user key sent with the request: particle type and bytes.
+    pub key: Option<(u8, &'a [u8])>,
+}
+
+impl<'a> Request<'a> {
+    /// Checks the fields every single-record command carries.
+    pub fn new(registry: &'a Registry, msg: &'a Msg<'a>, digest: Option<&Digest>) -> Result<Self, ResultCode> {
+        let f = &msg.fields;
+        let ns_name = f.get(field::NAMESPACE).ok_or(ResultCode::Parameter)?;
+        let ns = registry.get(ns_name).ok_or(ResultCode::Namespace)?;
+        if f.has(field::TXN_ID) {
+            return Err(ResultCode::UnsupportedFeature);
+        }
+        if f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) || f.has(field::UDF_OP) {
+            return Err(ResultCode::UnsupportedFeature);
+        }
+        if f.has(field::FILTER_EXP) {
+            return Err(ResultCode::UnsupportedFeature);
+        }
+        let set = f.get(field::SET).unwrap_or_default();
+        let key = match f.get(field::KEY) {
+            Some(k) => {
+                let (&t, bytes) = k.split_first().ok_or(ResultCode::Parameter)?;
+                Some((t, bytes))
+            }
+            None => None,
+        };
+        let digest = match (digest, f.get(field::DIGEST)) {
+            (Some(d), _) => *d,
+            (None, Some(d)) => <[u8; DIGEST_SIZE]>::try_from(d).map_err(|_| ResultCode::Parameter)?,
+            (None, None) => match key {
+                Some((t, k)) => compute_digest(set, t, k),
+                None => return Err(ResultCode::Parameter),
+            },
+        };
+        Ok(Self { msg, ns, digest, set, key })
+    }
+
+    /// Whether the command writes (put, operate with writes, touch, delete).
+    pub fn is_write(&self) -> bool {
+        self.msg.header.info2 & info2::WRITE != 0
+    }
+}
