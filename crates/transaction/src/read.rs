@@ -25,13 +25,14 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
     let no_bins = h.info1 & info1::GET_NO_BINS != 0;
 
     let now = time::now_secs();
-    let idx = ns.partition(&req.digest).lock();
-    let Some(r) = idx.get(&req.digest).filter(|r| ns.is_live(r, now)) else {
+    let mut idx = ns.partition(&req.digest).lock();
+    let Some(r) = idx.get_mut(&req.digest).filter(|r| ns.is_live(r, now)) else {
         drop(idx);
         bump(&ns.stats.client_read_not_found);
         reply::header_only(w, ResultCode::NotFound, 0, 0, batch_index);
         return ResultCode::NotFound;
     };
+    read_touch(&mut r.meta, h.record_ttl, now);
     reply::header(w, ResultCode::Ok, r.meta.generation, r.meta.void_time, batch_index);
     if !no_bins {
         if all_bins {
@@ -50,6 +51,21 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
     drop(idx);
     bump(&ns.stats.client_read_success);
     ResultCode::Ok
+}
+
+/// Read-touch: a read's `record_ttl` of 1..=100 asks to restore the record's original TTL
+/// once at least (100 - pct)% of it has elapsed (0 = namespace default, none here; -1 = never).
+fn read_touch(meta: &mut aerie_namespace::RecordMeta, pct: u32, now_secs: u32) {
+    if !(1..=100).contains(&pct) || meta.void_time == 0 {
+        return;
+    }
+    let lut_secs = (meta.last_update_ms / 1000) as u32;
+    let ttl = meta.void_time.saturating_sub(lut_secs);
+    let elapsed = now_secs.saturating_sub(lut_secs);
+    if ttl > 0 && u64::from(elapsed) * 100 >= u64::from(ttl) * u64::from(100 - pct) {
+        meta.void_time = now_secs.saturating_add(ttl);
+        meta.last_update_ms = time::now_ms().max(meta.last_update_ms + 1);
+    }
 }
 
 fn fail(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32, rc: ResultCode) -> ResultCode {
