@@ -15,12 +15,14 @@ use aerie_namespace::Registry;
 use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 /// Buffers grown past this by one large request are released after it.
 const KEEP_BUFFER_BYTES: usize = 1024 * 1024;
+/// Read buffer per connection.
+const READ_BUFFER_BYTES: usize = 16 * 1024;
 /// Result code for every security message while security is off.
 const RC_SECURITY_NOT_ENABLED: u8 = 52;
 
@@ -129,12 +131,15 @@ impl From<std::io::Error> for ConnError {
 /// connection without a reply.
 async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<(), ConnError> {
     let _ = stream.set_nodelay(true);
+    let (reader, mut writer) = stream.split();
+    // Buffered so that a small request costs one read call, header and body together.
+    let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, reader);
     let mut header = [0u8; PROTO_HEADER_SIZE];
     let mut body: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut inflated: Vec<u8> = Vec::new();
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
     loop {
-        match stream.read_exact(&mut header).await {
+        match reader.read_exact(&mut header).await {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(e) => return Err(e.into()),
@@ -143,7 +148,7 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             ctx.service_stats.proto_errors.fetch_add(1, Ordering::Relaxed);
             ConnError::Frame(e.to_string())
         })?;
-        read_body(&mut stream, h.size_bytes, &mut body).await?;
+        read_body(&mut reader, h.size_bytes, &mut body).await?;
         match h.proto_type {
             ProtoType::Info => {
                 let start = out.len();
@@ -182,7 +187,7 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             }
             ProtoType::Xdr => return Err(ConnError::Frame("XDR messages are not accepted on the service port".into())),
         }
-        stream.write_all(&out).await?;
+        writer.write_all(&out).await?;
         out.clear();
         for b in [&mut body, &mut inflated, &mut out] {
             if b.capacity() > KEEP_BUFFER_BYTES {
@@ -194,9 +199,14 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
 
 /// Reads exactly `size` body bytes, growing the buffer as data arrives rather than trusting
 /// the declared size up front.
-async fn read_body(stream: &mut TcpStream, size: u64, body: &mut Vec<u8>) -> Result<(), ConnError> {
+async fn read_body<R: AsyncRead + Unpin>(reader: &mut R, size: u64, body: &mut Vec<u8>) -> Result<(), ConnError> {
     body.clear();
-    let mut limited = (&mut *stream).take(size);
+    if size <= KEEP_BUFFER_BYTES as u64 {
+        body.resize(size as usize, 0);
+        reader.read_exact(body).await?;
+        return Ok(());
+    }
+    let mut limited = (&mut *reader).take(size);
     let n = limited.read_to_end(body).await?;
     if n as u64 != size {
         return Err(ConnError::Io(std::io::ErrorKind::UnexpectedEof.into()));
