@@ -13,16 +13,16 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
     let ns = req.ns;
     let h = &req.msg.header;
     // Validate ops before taking the lock: a read accepts only read ops.
-    let mut all_bins = h.info1 & info1::GET_ALL != 0 || req.msg.n_ops() == 0;
     for o in req.msg.ops() {
         if o.op_type != op::READ {
             return fail(req, w, batch_index, unsupported_or_bad(o.op_type));
         }
-        if o.name.is_empty() {
-            all_bins = true;
-        }
     }
-    let no_bins = h.info1 & info1::GET_NO_BINS != 0;
+    // Without ops: all bins, or none for a header read. With ops: each named bin, and for a
+    // nameless op all bins when GET_ALL is set (a nameless op without it is a header read).
+    let get_all = h.info1 & info1::GET_ALL != 0;
+    let no_ops = req.msg.n_ops() == 0;
+    let all_bins = if no_ops { h.info1 & info1::GET_NO_BINS == 0 } else { false };
 
     let now = time::now_secs();
     let mut idx = ns.partition(&req.digest).lock();
@@ -34,17 +34,21 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
     };
     read_touch(&mut r.meta, h.record_ttl, now);
     reply::header(w, ResultCode::Ok, r.meta.generation, r.meta.void_time, batch_index);
-    if !no_bins {
-        if all_bins {
-            for b in r.iter_bins() {
-                w.op(op::READ, b.particle_type, b.name, b.value);
-            }
-        } else {
-            // Repeated names come back repeated, as clients expect.
-            for o in req.msg.ops() {
-                if let Some(b) = aerie_record::bins::find(r.bins(), o.name) {
-                    w.op(op::READ, b.particle_type, b.name, b.value);
+    if all_bins {
+        for b in r.iter_bins() {
+            w.op(op::READ, b.particle_type, b.name, b.value);
+        }
+    } else {
+        // Repeated names come back repeated, as clients expect.
+        for o in req.msg.ops() {
+            if o.name.is_empty() {
+                if get_all {
+                    for b in r.iter_bins() {
+                        w.op(op::READ, b.particle_type, b.name, b.value);
+                    }
                 }
+            } else if let Some(b) = aerie_record::bins::find(r.bins(), o.name) {
+                w.op(op::READ, b.particle_type, b.name, b.value);
             }
         }
     }

@@ -74,6 +74,10 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
     let respond_all = h.info2 & info2::RESPOND_ALL_OPS != 0;
     let is_delete = h.info2 & info2::DELETE != 0;
     check_ops(req)?;
+    if req.msg.n_ops() == 0 && !is_delete {
+        return Err(ResultCode::Parameter);
+    }
+    let get_all = h.info1 & aerie_proto::msg::info1::GET_ALL != 0;
 
     let set_id = ns.sets.get_or_create(req.set).map_err(|_| ResultCode::Parameter)?;
     let now_secs = time::now_secs();
@@ -123,7 +127,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
     let mut record_deleted = false;
     for o in req.msg.ops() {
         match o.op_type {
-            op::READ => read_into(&bins, &o, &mut results),
+            op::READ => read_into(&bins, &o, get_all, &mut results),
             op::TOUCH => {
                 touched = true;
                 if existing.is_none() {
@@ -266,8 +270,12 @@ fn modify_bin<'b>(bins: &mut FlatBins<'b>, o: &Op<'b>) -> Result<(), ResultCode>
 }
 
 /// A read op inside a write: the bin's value as it stands after the ops before it.
-fn read_into<'a>(bins: &FlatBins<'_>, o: &Op<'a>, results: &mut Vec<OpResult<'a>>) {
+/// A nameless read is "all bins" under GET_ALL and a header read (nothing) otherwise.
+fn read_into<'a>(bins: &FlatBins<'_>, o: &Op<'a>, get_all: bool, results: &mut Vec<OpResult<'a>>) {
     if o.name.is_empty() {
+        if !get_all {
+            return;
+        }
         for (n, t, v) in &bins.bins {
             let name = Cow::Owned(n.to_vec());
             results.push(OpResult { op_type: op::READ, name, particle_type: *t, value: v.to_vec() });
