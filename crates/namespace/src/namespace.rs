@@ -156,6 +156,29 @@ impl Namespace {
     }
 }
 
+impl Namespace {
+    /// One expiry pass (nsup): removes every record whose void time has passed. Each
+    /// partition is locked only while it is swept. Returns the records removed.
+    pub fn expire_pass(&self) -> u64 {
+        let now = time::now_secs();
+        let mut removed = 0u64;
+        for p in self.partitions.iter() {
+            let mut idx = p.lock();
+            idx.retain(
+                |_, r| !r.is_expired(now),
+                |r| {
+                    removed += 1;
+                    if r.meta.set_id != NO_SET {
+                        self.sets.add_objects(r.meta.set_id, -1);
+                    }
+                },
+            );
+        }
+        self.stats.expired_objects.fetch_add(removed, Ordering::Relaxed);
+        removed
+    }
+}
+
 /// Why a truncate was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TruncateError {

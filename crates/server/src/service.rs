@@ -51,6 +51,11 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         service_stats: ServiceStats::default(),
         partition_generation: AtomicU64::new(1),
     });
+    for ns in ctx.registry.iter() {
+        if ns.config.nsup_period_secs > 0 {
+            tokio::spawn(nsup(ns.clone()));
+        }
+    }
     if config.network.http.enabled {
         crate::http::start(&config, ctx.clone()).await?;
     }
@@ -101,6 +106,22 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         () = shutdown_signal() => {
             tracing::info!("shutting down");
             Ok(())
+        }
+    }
+}
+
+/// The namespace supervisor: an expiry pass every `nsup-period` seconds, off the service
+/// threads' critical path (each partition is locked only while it is swept).
+async fn nsup(ns: Arc<aerie_namespace::Namespace>) {
+    let period = std::time::Duration::from_secs(u64::from(ns.config.nsup_period_secs));
+    let mut tick = tokio::time::interval(period);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let ns2 = ns.clone();
+        let started = Instant::now();
+        if let Ok(n) = tokio::task::spawn_blocking(move || ns2.expire_pass()).await {
+            tracing::info!(namespace = %ns.name, expired = n, ms = started.elapsed().as_millis() as u64, "nsup pass");
         }
     }
 }

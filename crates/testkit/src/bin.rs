@@ -29,7 +29,10 @@ pub fn locate_aerie_bin(hint: Option<&Path>) -> Result<PathBuf, String> {
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(format!("${AERIE_BIN_ENV} is set to {} but no such file exists", path.display()))
+            Err(format!(
+                "${AERIE_BIN_ENV} is set to {} but no such file exists",
+                path.display()
+            ))
         };
     }
     if let Some(hint) = hint {
@@ -88,7 +91,11 @@ mod tests {
     fn workspace_root_holds_the_workspace_manifest() {
         let manifest = workspace_root().join("Cargo.toml");
         let text = std::fs::read_to_string(&manifest).expect("read workspace Cargo.toml");
-        assert!(text.contains("[workspace]"), "{} is not the workspace manifest", manifest.display());
+        assert!(
+            text.contains("[workspace]"),
+            "{} is not the workspace manifest",
+            manifest.display()
+        );
     }
 
     #[test]
