@@ -60,11 +60,14 @@ pub fn find<'a>(flat: &'a [u8], name: &[u8]) -> Option<BinRef<'a>> {
     iter(flat).find(|b| b.name == name)
 }
 
+/// One bin of a working copy: name, particle type, value.
+pub type WorkingBin<'a> = (Cow<'a, [u8]>, u8, Cow<'a, [u8]>);
+
 /// A mutable working copy of a record's bins, used while applying write ops. Names and values
 /// borrow from the stored record or the request until they are changed.
 #[derive(Debug, Default, Clone)]
 pub struct FlatBins<'a> {
-    pub bins: Vec<(Cow<'a, [u8]>, u8, Cow<'a, [u8]>)>,
+    pub bins: Vec<WorkingBin<'a>>,
 }
 
 impl<'a> FlatBins<'a> {
