@@ -1,0 +1,259 @@
+//! The streaming write buffer: record images are appended to the current write block in
+//! memory, which is written to its device when full, when `flush` is called (the
+//! `flush-max-ms` timer), or at once with `commit_to_device`. Tracks live bytes per block so
+//! emptied blocks are reused and sparse ones can be defragmented.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::device::Device;
+use crate::format::{self, align_up, Location, RecordImage, FILE_HEADER_BYTES, WBLOCK_HEADER_BYTES};
+use crate::StorageError;
+
+/// Device writes are issued in units of this size.
+const IO_ALIGN: usize = 4096;
+
+/// Writer settings, from the namespace's storage configuration.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    pub namespace: String,
+    pub wblock_bytes: u32,
+    pub commit_to_device: bool,
+}
+
+#[derive(Debug)]
+struct State {
+    buf: Vec<u8>,
+    /// Device and block being filled, with its sequence number.
+    current: Option<(u16, u32, u64)>,
+    used: usize,
+    /// Bytes of the current block already written to its device.
+    flushed: usize,
+    next_seq: u64,
+    free: VecDeque<(u16, u32)>,
+    live: Vec<Vec<u32>>,
+    next_device: usize,
+}
+
+/// Appends record images to write blocks across one or more devices.
+#[derive(Debug)]
+pub struct BlockWriter {
+    devices: Vec<Arc<dyn Device>>,
+    cfg: WriterConfig,
+    state: Mutex<State>,
+}
+
+impl BlockWriter {
+    /// Prepares devices for writing: writes a file header on fresh devices and checks it on
+    /// used ones. `next_seq` is one past the highest sequence found by the cold-start scan;
+    /// `live` gives live bytes per device and block (from the rebuilt index); blocks with none
+    /// are free.
+    pub fn open(
+        devices: Vec<Arc<dyn Device>>,
+        cfg: WriterConfig,
+        next_seq: u64,
+        live: Vec<Vec<u32>>,
+    ) -> Result<Self, StorageError> {
+        let wb = cfg.wblock_bytes as usize;
+        if wb < WBLOCK_HEADER_BYTES + IO_ALIGN || !wb.is_multiple_of(IO_ALIGN) {
+            return Err(StorageError::Format {
+                path: cfg.namespace.clone(),
+                message: format!("write-block-size {wb} must be a multiple of {IO_ALIGN}"),
+            });
+        }
+        let mut free = VecDeque::new();
+        for (di, d) in devices.iter().enumerate() {
+            let mut h = [0u8; FILE_HEADER_BYTES];
+            d.read_at(&mut h, 0).map_err(|e| io_err(d.as_ref(), e))?;
+            match format::decode_file_header(&h) {
+                Ok(None) => {
+                    let hdr = format::encode_file_header(&cfg.namespace, cfg.wblock_bytes);
+                    d.write_at(&hdr, 0).map_err(|e| io_err(d.as_ref(), e))?;
+                    d.sync().map_err(|e| io_err(d.as_ref(), e))?;
+                }
+                Ok(Some(fh)) => check_header(d.as_ref(), &fh, &cfg)?,
+                Err(m) => return Err(StorageError::Format { path: d.name().to_owned(), message: m.to_owned() }),
+            }
+            let n_blocks = (d.len() / wb as u64) as u32;
+            for b in 1..n_blocks {
+                let used = live.get(di).and_then(|l| l.get(b as usize)).copied().unwrap_or(0);
+                if used == 0 {
+                    free.push_back((di as u16, b));
+                }
+            }
+        }
+        let mut live_table: Vec<Vec<u32>> = devices.iter().map(|d| vec![0; (d.len() / wb as u64) as usize]).collect();
+        for (di, l) in live.iter().enumerate() {
+            for (b, &v) in l.iter().enumerate() {
+                if let Some(slot) = live_table.get_mut(di).and_then(|t| t.get_mut(b)) {
+                    *slot = v;
+                }
+            }
+        }
+        Ok(Self {
+            state: Mutex::new(State {
+                buf: vec![0; wb],
+                current: None,
+                used: 0,
+                flushed: 0,
+                next_seq,
+                free,
+                live: live_table,
+                next_device: 0,
+            }),
+            devices,
+            cfg,
+        })
+    }
+
+    /// Appends an image and returns where it lives. With `commit_to_device`, returns only
+    /// after the image is durable.
+    pub fn append(&self, img: &RecordImage<'_>) -> Result<Location, StorageError> {
+        let size = img.encoded_len();
+        let padded = align_up(size);
+        let wb = self.cfg.wblock_bytes as usize;
+        if padded > wb - WBLOCK_HEADER_BYTES {
+            return Err(StorageError::RecordTooBig(size));
+        }
+        let mut st = self.state.lock();
+        if st.current.is_none() || st.used + padded > wb {
+            self.roll(&mut st)?;
+        }
+        let Some((device, wblock, seq)) = st.current else { return Err(StorageError::OutOfSpace) };
+        let offset = st.used;
+        let mut image = Vec::with_capacity(padded);
+        img.encode_into(seq, &mut image);
+        if let Some(dst) = st.buf.get_mut(offset..offset + image.len()) {
+            dst.copy_from_slice(&image);
+        }
+        st.used += padded;
+        if let Some(l) = st.live.get_mut(device as usize).and_then(|t| t.get_mut(wblock as usize)) {
+            *l += padded as u32;
+        }
+        if self.cfg.commit_to_device {
+            self.write_dirty(&mut st, true)?;
+        }
+        Ok(Location { device, wblock, offset: offset as u32, size: size as u32 })
+    }
+
+    /// Writes the current block's unwritten bytes (the `flush-max-ms` timer calls this).
+    pub fn flush(&self) -> Result<(), StorageError> {
+        let mut st = self.state.lock();
+        self.write_dirty(&mut st, false)
+    }
+
+    /// Forgets an image that a newer one superseded or a delete removed.
+    pub fn release(&self, loc: Location) {
+        let mut st = self.state.lock();
+        let padded = align_up(loc.size as usize) as u32;
+        let current = st.current.map(|(d, b, _)| (d, b));
+        let Some(l) = st.live.get_mut(loc.device as usize).and_then(|t| t.get_mut(loc.wblock as usize)) else {
+            return;
+        };
+        *l = l.saturating_sub(padded);
+        if *l == 0 && current != Some((loc.device, loc.wblock)) {
+            st.free.push_back((loc.device, loc.wblock));
+        }
+    }
+
+    /// Free write blocks left.
+    pub fn free_blocks(&self) -> usize {
+        self.state.lock().free.len()
+    }
+
+    /// Total write blocks usable for records.
+    pub fn total_blocks(&self) -> usize {
+        let wb = self.cfg.wblock_bytes as u64;
+        self.devices.iter().map(|d| (d.len() / wb).saturating_sub(1) as usize).sum()
+    }
+
+    /// Reads a record image back.
+    pub fn read(&self, loc: Location, buf: &mut Vec<u8>) -> Result<(), StorageError> {
+        let d = self.devices.get(loc.device as usize).ok_or(StorageError::OutOfSpace)?;
+        {
+            // The current block may not be on the device yet.
+            let st = self.state.lock();
+            if let Some((cd, cb, _)) = st.current {
+                if (cd, cb) == (loc.device, loc.wblock) {
+                    let s = loc.offset as usize;
+                    buf.clear();
+                    buf.extend_from_slice(st.buf.get(s..s + loc.size as usize).unwrap_or_default());
+                    return Ok(());
+                }
+            }
+        }
+        buf.resize(loc.size as usize, 0);
+        let at = loc.wblock as u64 * self.cfg.wblock_bytes as u64 + loc.offset as u64;
+        d.read_at(buf, at).map_err(|e| io_err(d.as_ref(), e))
+    }
+
+    /// Closes the current block and starts the next free one.
+    fn roll(&self, st: &mut State) -> Result<(), StorageError> {
+        if st.current.is_some() {
+            self.write_dirty(st, false)?;
+            if let Some((d, b, _)) = st.current {
+                if st.live.get(d as usize).and_then(|t| t.get(b as usize)) == Some(&0) {
+                    st.free.push_back((d, b));
+                }
+            }
+        }
+        // Prefer blocks on the next device in turn, to spread writes.
+        let n = self.devices.len().max(1);
+        let want = (st.next_device % n) as u16;
+        let pick = st.free.iter().position(|&(d, _)| d == want).unwrap_or(0);
+        let (d, b) = st.free.remove(pick).ok_or(StorageError::OutOfSpace)?;
+        st.next_device = st.next_device.wrapping_add(1);
+        let seq = st.next_seq;
+        st.next_seq += 1;
+        st.buf.fill(0);
+        if let Some(dst) = st.buf.get_mut(..WBLOCK_HEADER_BYTES) {
+            dst.copy_from_slice(&format::encode_wblock_header(seq));
+        }
+        st.current = Some((d, b, seq));
+        st.used = WBLOCK_HEADER_BYTES;
+        st.flushed = 0;
+        Ok(())
+    }
+
+    /// Writes `[flushed, used)` rounded out to I/O units (zeros after `used` end the block's
+    /// contents on disk), then syncs if asked.
+    fn write_dirty(&self, st: &mut State, sync: bool) -> Result<(), StorageError> {
+        let Some((d, b, _)) = st.current else { return Ok(()) };
+        if st.flushed >= st.used && !sync {
+            return Ok(());
+        }
+        let wb = self.cfg.wblock_bytes as usize;
+        let start = st.flushed / IO_ALIGN * IO_ALIGN;
+        let end = (st.used + 4).div_ceil(IO_ALIGN).saturating_mul(IO_ALIGN).min(wb);
+        let dev = self.devices.get(d as usize).ok_or(StorageError::OutOfSpace)?;
+        let at = b as u64 * wb as u64 + start as u64;
+        dev.write_at(st.buf.get(start..end).unwrap_or_default(), at).map_err(|e| io_err(dev.as_ref(), e))?;
+        if sync {
+            dev.sync().map_err(|e| io_err(dev.as_ref(), e))?;
+        }
+        st.flushed = st.used;
+        Ok(())
+    }
+}
+
+fn check_header(d: &dyn Device, fh: &format::FileHeader, cfg: &WriterConfig) -> Result<(), StorageError> {
+    if fh.namespace != cfg.namespace {
+        return Err(StorageError::Format {
+            path: d.name().to_owned(),
+            message: format!("belongs to namespace '{}', not '{}'", fh.namespace, cfg.namespace),
+        });
+    }
+    if fh.wblock_bytes != cfg.wblock_bytes {
+        return Err(StorageError::Format {
+            path: d.name().to_owned(),
+            message: format!("was written with write-block-size {}, configured {}", fh.wblock_bytes, cfg.wblock_bytes),
+        });
+    }
+    Ok(())
+}
+
+fn io_err(d: &dyn Device, e: std::io::Error) -> StorageError {
+    StorageError::Io { path: d.name().to_owned(), source: e }
+}
