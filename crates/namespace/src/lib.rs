@@ -12,11 +12,13 @@
 mod index;
 mod namespace;
 mod partition;
+mod persist;
 mod record;
 mod sets;
 
 pub use index::PartitionIndex;
-pub use namespace::{bump, Namespace, NamespaceStats, Registry, TruncateError};
+pub use namespace::{bump, Namespace, NamespaceStats, Registry, StoreError, TruncateError};
+pub use persist::Persistence;
 pub use partition::{OwnershipTable, Partition, NodeId};
 pub use record::{Record, RecordMeta};
 pub use sets::{SetId, SetInfo, SetTable, MAX_SET_NAME_BYTES, NO_SET};

@@ -7,8 +7,10 @@ use aerie_config::NamespaceConfig;
 use aerie_record::{partition_id, time, Digest, N_PARTITIONS};
 use parking_lot::RwLock;
 
+use crate::index::PartitionIndex;
 use crate::partition::{NodeId, OwnershipTable, Partition};
-use crate::record::Record;
+use crate::persist::{self, Persistence, StorageSettings};
+use crate::record::{Record, RecordMeta};
 use crate::sets::{SetId, SetTable, NO_SET};
 
 /// Counters reported by `namespace/<ns>` and `statistics`.
@@ -45,6 +47,29 @@ pub struct Namespace {
     /// Records last updated at or before this (citrusleaf ms) are truncated.
     truncate_lut_ms: AtomicU64,
     ownership: RwLock<Arc<OwnershipTable>>,
+    persistence: Option<Persistence>,
+}
+
+/// Why a record could not be stored. Exhaustive on purpose: callers map each variant to a
+/// result code.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage is full")]
+    OutOfSpace,
+    #[error("record too big for a write block")]
+    RecordTooBig,
+    #[error("storage I/O failed: {0}")]
+    Io(String),
+}
+
+impl From<aerie_storage::StorageError> for StoreError {
+    fn from(e: aerie_storage::StorageError) -> Self {
+        match e {
+            aerie_storage::StorageError::OutOfSpace => Self::OutOfSpace,
+            aerie_storage::StorageError::RecordTooBig(_) => Self::RecordTooBig,
+            other => Self::Io(other.to_string()),
+        }
+    }
 }
 
 impl Namespace {
@@ -62,7 +87,217 @@ impl Namespace {
             partitions: (0..N_PARTITIONS as u16).map(Partition::new).collect(),
             truncate_lut_ms: AtomicU64::new(0),
             ownership: RwLock::new(Arc::new(OwnershipTable::single_node(node, N_PARTITIONS))),
+            persistence: None,
             config,
+        }
+    }
+
+    /// Opens a namespace: with storage files configured, replays them (cold start) and
+    /// continues writing to them; otherwise an empty in-memory namespace.
+    pub fn open(config: NamespaceConfig, node: NodeId) -> Result<Self, String> {
+        let settings = StorageSettings::from_config(&config);
+        let mut ns = Self::new(config, node);
+        if let Some(s) = settings {
+            ns.cold_start(&s).map_err(|e| format!("namespace {}: {e}", ns.name))?;
+        }
+        Ok(ns)
+    }
+
+    fn cold_start(&mut self, s: &StorageSettings) -> Result<(), aerie_storage::StorageError> {
+        let started = std::time::Instant::now();
+        let devices = Persistence::open_devices(s)?;
+        let meta_path = std::path::PathBuf::from(format!("{}.meta", s.files.first().map(String::as_str).unwrap_or("aerie")));
+        self.load_truncate_meta(&meta_path);
+        // Tombstones that end up as a digest's last word must stay on disk, so that older
+        // images of the digest never come back.
+        let mut tombstones: std::collections::HashMap<Digest, aerie_storage::Location> = std::collections::HashMap::new();
+        let mut set_error = None;
+        let summary = aerie_storage::scan::scan_devices(&devices, &self.name, s.wblock_bytes as u32, |img, loc| {
+            let mut idx = self.partition(&img.digest).lock();
+            if img.tombstone {
+                idx.remove(&img.digest);
+                tombstones.insert(img.digest, loc);
+                return;
+            }
+            tombstones.remove(&img.digest);
+            let set_id = match self.sets.get_or_create(img.set) {
+                Ok(id) => id,
+                Err(e) => {
+                    set_error = Some(e);
+                    NO_SET
+                }
+            };
+            let meta = RecordMeta {
+                last_update_ms: img.last_update_ms,
+                void_time: img.void_time,
+                generation: img.generation,
+                set_id,
+            };
+            idx.insert(img.digest, Record::with_location(meta, img.data.to_vec(), persist::pack(loc)));
+        })?;
+        if let Some(e) = set_error {
+            tracing::warn!(namespace = %self.name, "cold start: a set name could not be restored: {e:?}");
+        }
+        // Drop what expired or was truncated while the server was down; count the rest.
+        let now = time::now_secs();
+        let wb = s.wblock_bytes;
+        let mut live: Vec<Vec<u32>> = devices.iter().map(|d| vec![0; (d.len() / wb) as usize]).collect();
+        let mut kept = 0u64;
+        for p in self.partitions.iter() {
+            let mut idx = p.lock();
+            idx.retain(|_, r| self.is_live(r, now), |_| {});
+            for (_, r) in idx.iter_from(None) {
+                kept += 1;
+                self.sets.add_objects(r.meta.set_id, 1);
+                if let Some(l) = r.location().map(persist::unpack) {
+                    if let Some(slot) = live.get_mut(l.device as usize).and_then(|t| t.get_mut(l.wblock as usize)) {
+                        *slot += l.size;
+                    }
+                }
+            }
+        }
+        for l in tombstones.values() {
+            if let Some(slot) = live.get_mut(l.device as usize).and_then(|t| t.get_mut(l.wblock as usize)) {
+                *slot += aerie_storage::format::align_up(l.size as usize) as u32;
+            }
+        }
+        let p = Persistence::start(&self.name, s, devices, &summary, live)?;
+        tracing::info!(
+            namespace = %self.name,
+            records = kept,
+            images_scanned = summary.records,
+            blocks = summary.blocks,
+            corrupt_blocks = summary.corrupt_blocks,
+            free_blocks = p.writer.free_blocks(),
+            total_blocks = p.writer.total_blocks(),
+            ms = started.elapsed().as_millis() as u64,
+            "cold start done"
+        );
+        self.persistence = Some(p);
+        Ok(())
+    }
+
+    /// Stores a record under the caller's partition lock: appends its image to storage when
+    /// the namespace is persisted (releasing the image it supersedes), then indexes it.
+    /// Returns whether the digest is new to the index.
+    pub fn store(
+        &self,
+        idx: &mut PartitionIndex,
+        digest: Digest,
+        meta: RecordMeta,
+        data: Vec<u8>,
+        set_name: &[u8],
+    ) -> Result<bool, StoreError> {
+        let Some(p) = &self.persistence else {
+            return Ok(idx.insert(digest, Record::from_data(meta, data)).is_none());
+        };
+        let img = aerie_storage::RecordImage {
+            digest,
+            last_update_ms: meta.last_update_ms,
+            void_time: meta.void_time,
+            generation: meta.generation,
+            tombstone: false,
+            set: set_name,
+            data: &data,
+        };
+        let loc = p.append(&img)?;
+        match idx.insert(digest, Record::with_location(meta, data, loc)) {
+            Some(old) => {
+                if let Some(l) = old.location() {
+                    p.release(l);
+                }
+                Ok(false)
+            }
+            None => Ok(true),
+        }
+    }
+
+    /// Deletes a record under the caller's partition lock; persisted namespaces first write
+    /// a tombstone. Returns the removed record.
+    pub fn delete_record(&self, idx: &mut PartitionIndex, digest: &Digest) -> Result<Option<Record>, StoreError> {
+        let Some(p) = &self.persistence else {
+            return Ok(self.unindex(idx, digest));
+        };
+        let Some(old) = idx.get(digest) else { return Ok(None) };
+        let set = self.sets.get(old.meta.set_id).map(|s| s.name.as_bytes()).unwrap_or_default();
+        let img = aerie_storage::RecordImage {
+            digest: *digest,
+            last_update_ms: time::now_ms().max(old.meta.last_update_ms + 1),
+            void_time: 0,
+            generation: old.meta.generation.wrapping_add(1),
+            tombstone: true,
+            set,
+            data: &[],
+        };
+        p.append(&img)?;
+        let removed = self.unindex(idx, digest);
+        if let Some(l) = removed.as_ref().and_then(Record::location) {
+            p.release(l);
+        }
+        Ok(removed)
+    }
+
+    fn unindex(&self, idx: &mut PartitionIndex, digest: &Digest) -> Option<Record> {
+        let r = idx.remove(digest)?;
+        if r.meta.set_id != NO_SET {
+            self.sets.add_objects(r.meta.set_id, -1);
+        }
+        Some(r)
+    }
+
+    /// Writes out the partly filled write block (the `flush-max-ms` timer).
+    pub fn flush_storage(&self) -> Result<(), StoreError> {
+        match &self.persistence {
+            Some(p) => p.writer.flush().map_err(StoreError::from),
+            None => Ok(()),
+        }
+    }
+
+    /// The flush interval, when the namespace is persisted.
+    pub fn flush_interval_ms(&self) -> Option<u64> {
+        self.persistence.as_ref().map(|p| p.flush_max_ms.max(1))
+    }
+
+    /// Releases the storage image of a record removed from the index by a sweep.
+    fn release_image(&self, r: &Record) {
+        if let (Some(p), Some(l)) = (&self.persistence, r.location()) {
+            p.release(l);
+        }
+    }
+
+    fn load_truncate_meta(&self, path: &std::path::Path) {
+        let Ok(text) = std::fs::read_to_string(path) else { return };
+        for line in text.lines() {
+            let mut parts = line.split_whitespace();
+            let (Some(kind), Some(set), Some(lut)) = (parts.next(), parts.next(), parts.next()) else { continue };
+            let Ok(lut) = lut.parse::<u64>() else { continue };
+            if kind != "truncate" {
+                continue;
+            }
+            if set == "*" {
+                self.truncate_lut_ms.fetch_max(lut, Ordering::Relaxed);
+            } else if let Ok(id) = self.sets.get_or_create(set.as_bytes()) {
+                if let Some(s) = self.sets.get(id) {
+                    s.truncate_lut_ms.fetch_max(lut, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Persists truncate cut-offs next to the storage files, so a restart honours them.
+    fn save_truncate_meta(&self) {
+        let Some(p) = &self.persistence else { return };
+        let mut text = format!("truncate * {}\n", self.truncate_lut_ms.load(Ordering::Relaxed));
+        for (_, s) in self.sets.iter() {
+            let lut = s.truncate_lut_ms.load(Ordering::Relaxed);
+            if lut > 0 {
+                text.push_str(&format!("truncate {} {lut}\n", s.name));
+            }
+        }
+        let tmp = p.meta_path.with_extension("meta.tmp");
+        let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &p.meta_path));
+        if let Err(e) = result {
+            tracing::error!(namespace = %self.name, "cannot save truncate cut-offs to {}: {e}", p.meta_path.display());
         }
     }
 
@@ -138,6 +373,7 @@ impl Namespace {
             Some(s) => s.truncate_lut_ms.fetch_max(cutoff, Ordering::Relaxed),
             None => self.truncate_lut_ms.fetch_max(cutoff, Ordering::Relaxed),
         };
+        self.save_truncate_meta();
         let mut removed = 0u64;
         for p in self.partitions.iter() {
             let mut idx = p.lock();
@@ -148,6 +384,7 @@ impl Namespace {
                     if r.meta.set_id != NO_SET {
                         self.sets.add_objects(r.meta.set_id, -1);
                     }
+                    self.release_image(r);
                 },
             );
         }
@@ -171,6 +408,7 @@ impl Namespace {
                     if r.meta.set_id != NO_SET {
                         self.sets.add_objects(r.meta.set_id, -1);
                     }
+                    self.release_image(r);
                 },
             );
         }
@@ -193,9 +431,16 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Builds the registry from configuration.
+    /// Builds an in-memory registry from configuration, ignoring storage files (tests,
+    /// fuzzing). The server uses [`Registry::open`].
     pub fn new(configs: &[NamespaceConfig], node: NodeId) -> Self {
         Self { namespaces: configs.iter().map(|c| Arc::new(Namespace::new(c.clone(), node))).collect() }
+    }
+
+    /// Opens every namespace, replaying storage files where configured.
+    pub fn open(configs: &[NamespaceConfig], node: NodeId) -> Result<Self, String> {
+        let namespaces = configs.iter().map(|c| Namespace::open(c.clone(), node).map(Arc::new)).collect::<Result<_, _>>()?;
+        Ok(Self { namespaces })
     }
 
     /// The namespace called `name`.

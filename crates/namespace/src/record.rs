@@ -1,10 +1,16 @@
 //! The in-memory record: metadata plus one allocation holding the stored user key and the
 //! flat bins.
 //!
-//! Data layout: `u8 key particle type` (0 = no key stored); if non-zero, `u32 key length (BE)`
-//! and the key bytes; then the flat bins (see `aerie_record::bins`).
+//! Data layout: `u8 head`: the key particle type in the low 7 bits (0 = no key stored) and
+//! 0x80 when an 8-byte storage location follows (persisted namespaces keep where the record's
+//! latest image lives here rather than in the index, so the index stays small); then, for a
+//! stored key, `u32 key length (BE)` and the key bytes; then the flat bins (see
+//! `aerie_record::bins`).
 
 use aerie_record::bins;
+
+/// Head-byte flag: a storage location follows.
+const HEAD_HAS_LOCATION: u8 = 0x80;
 
 /// Record metadata kept next to the data pointer in the index.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,9 +59,39 @@ impl Record {
         }
     }
 
+    /// Adds a storage location to data built by [`Record::encode_key`] and flat bins.
+    pub fn with_location(meta: RecordMeta, mut data: Vec<u8>, location: u64) -> Self {
+        if let Some(head) = data.first_mut() {
+            *head |= HEAD_HAS_LOCATION;
+            data.splice(1..1, location.to_be_bytes());
+        }
+        Self { meta, data: data.into_boxed_slice() }
+    }
+
+    /// The storage location of the record's latest image, for persisted namespaces.
+    pub fn location(&self) -> Option<u64> {
+        let (&head, rest) = self.data.split_first()?;
+        if head & HEAD_HAS_LOCATION == 0 {
+            return None;
+        }
+        rest.first_chunk::<8>().map(|b| u64::from_be_bytes(*b))
+    }
+
+    /// The data after the location: key section and bins, as `encode_key` wrote them minus
+    /// the head byte.
+    fn after_head(&self) -> (u8, &[u8]) {
+        match self.data.split_first() {
+            Some((&head, rest)) if head & HEAD_HAS_LOCATION != 0 => {
+                (head & !HEAD_HAS_LOCATION, rest.get(8..).unwrap_or_default())
+            }
+            Some((&head, rest)) => (head, rest),
+            None => (0, &[]),
+        }
+    }
+
     /// The stored user key: particle type and bytes.
     pub fn key(&self) -> Option<(u8, &[u8])> {
-        let (&t, rest) = self.data.split_first()?;
+        let (t, rest) = self.after_head();
         if t == 0 {
             return None;
         }
@@ -63,15 +99,23 @@ impl Record {
         Some((t, rest.get(..u32::from_be_bytes(*len) as usize)?))
     }
 
+    /// Key section and bins without the location: what a storage image holds.
+    pub fn image_data(&self) -> Vec<u8> {
+        let (t, rest) = self.after_head();
+        let mut v = Vec::with_capacity(1 + rest.len());
+        v.push(t);
+        v.extend_from_slice(rest);
+        v
+    }
+
     /// The flat bins.
     pub fn bins(&self) -> &[u8] {
-        match self.data.split_first() {
-            Some((0, rest)) => rest,
-            Some((_, rest)) => {
+        match self.after_head() {
+            (0, rest) => rest,
+            (_, rest) => {
                 let Some((len, rest)) = rest.split_first_chunk::<4>() else { return &[] };
                 rest.get(u32::from_be_bytes(*len) as usize..).unwrap_or_default()
             }
-            None => &[],
         }
     }
 
@@ -111,5 +155,14 @@ mod tests {
         let r2 = Record::new(RecordMeta::default(), None, &flat);
         assert_eq!(r2.key(), None);
         assert_eq!(r2.n_bins(), 1);
+        let mut data = Vec::new();
+        Record::encode_key(&mut data, Some((3, b"k1")));
+        data.extend_from_slice(&flat);
+        let r3 = Record::with_location(RecordMeta::default(), data.clone(), 0x0102_0304_0506_0708);
+        assert_eq!(r3.location(), Some(0x0102_0304_0506_0708));
+        assert_eq!(r3.key(), Some((3, &b"k1"[..])));
+        assert_eq!(r3.bins(), &flat[..]);
+        assert_eq!(r3.image_data(), data);
+        assert_eq!(r.location(), None);
     }
 }

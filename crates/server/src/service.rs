@@ -35,7 +35,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}:{}: {e}", svc.address, svc.port))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let node_id = config.service.node_id.unwrap_or_else(|| derive_node_id(local.port()));
-    let registry = Arc::new(Registry::new(&config.namespaces, node_id));
+    let registry = Arc::new(Registry::open(&config.namespaces, node_id)?);
     let advertised = match config.network.service.access_address.as_deref() {
         Some(a) => a.to_owned(),
         None if local.ip().is_unspecified() => "127.0.0.1".to_owned(),
@@ -54,6 +54,9 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
     for ns in ctx.registry.iter() {
         if ns.config.nsup_period_secs > 0 {
             tokio::spawn(nsup(ns.clone()));
+        }
+        if let Some(ms) = ns.flush_interval_ms() {
+            tokio::spawn(flush_storage(ns.clone(), ms));
         }
     }
     if config.network.http.enabled {
@@ -105,6 +108,11 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         () = accept => Ok(()),
         () = shutdown_signal() => {
             tracing::info!("shutting down");
+            for ns in ctx.registry.iter() {
+                if let Err(e) = ns.flush_storage() {
+                    tracing::error!(namespace = %ns.name, "final flush failed: {e}");
+                }
+            }
             Ok(())
         }
     }
@@ -122,6 +130,21 @@ async fn nsup(ns: Arc<aerie_namespace::Namespace>) {
         let started = Instant::now();
         if let Ok(n) = tokio::task::spawn_blocking(move || ns2.expire_pass()).await {
             tracing::info!(namespace = %ns.name, expired = n, ms = started.elapsed().as_millis() as u64, "nsup pass");
+        }
+    }
+}
+
+/// Writes each persisted namespace's partly filled write block every `flush-max-ms`, which
+/// bounds what a crash can lose without `commit-to-device`.
+async fn flush_storage(ns: Arc<aerie_namespace::Namespace>, interval_ms: u64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(interval_ms));
+    loop {
+        tick.tick().await;
+        let ns2 = ns.clone();
+        match tokio::task::spawn_blocking(move || ns2.flush_storage()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(namespace = %ns.name, "flush failed: {e}"),
+            Err(e) => tracing::error!(namespace = %ns.name, "flush task failed: {e}"),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aerie_namespace::{Namespace, Registry};
 use aerie_proto::msg::{field, info2};
 use aerie_proto::{Msg, ResultCode};
-use aerie_record::{compute_digest, Digest, DIGEST_SIZE};
+use aerie_record::{compute_digest, particle, Digest, DIGEST_SIZE};
 
 /// A validated single-record request.
 #[derive(Debug)]
@@ -38,6 +38,10 @@ impl<'a> Request<'a> {
         let key = match f.get(field::KEY) {
             Some(k) => {
                 let (&t, bytes) = k.split_first().ok_or(ResultCode::Parameter)?;
+                // Keys are integers, strings or blobs.
+                if !matches!(t, particle::INTEGER | particle::STRING | particle::BLOB) {
+                    return Err(ResultCode::Parameter);
+                }
                 Some((t, bytes))
             }
             None => None,

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use aerie_namespace::{bump, Namespace, Record, RecordMeta, NO_SET};
+use aerie_namespace::{bump, Namespace, Record, RecordMeta, StoreError, NO_SET};
 use aerie_proto::msg::{info2, info3, op};
 use aerie_proto::{MsgWriter, Op, ResultCode};
 use aerie_record::bins::{FlatBins, MAX_BIN_NAME_BYTES};
@@ -107,13 +107,13 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
         }
     } else if is_delete || h.info3 & (info3::UPDATE_ONLY | info3::REPLACE_ONLY) != 0 {
         if in_index && is_delete {
-            remove(ns, &mut idx, &req.digest);
+            remove(ns, &mut idx, &req.digest)?;
         }
         return Err(ResultCode::NotFound);
     }
 
     if is_delete {
-        remove(ns, &mut idx, &req.digest);
+        remove(ns, &mut idx, &req.digest)?;
         return Ok(Outcome { generation: 0, void_time: 0, results: Vec::new() });
     }
 
@@ -151,7 +151,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
     if bins.is_empty() {
         // A record left with no bins is deleted.
         if existing.is_some() || in_index {
-            remove(ns, &mut idx, &req.digest);
+            remove(ns, &mut idx, &req.digest)?;
         } else if !record_deleted {
             return Err(ResultCode::NotFound);
         }
@@ -183,7 +183,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
     };
     let meta = RecordMeta { last_update_ms, void_time, generation, set_id };
     drop(bins);
-    if idx.insert(req.digest, Record::from_data(meta, data)).is_none() && set_id != NO_SET {
+    if ns.store(&mut idx, req.digest, meta, data, req.set).map_err(store_error)? && set_id != NO_SET {
         ns.sets.add_objects(set_id, 1);
     }
     Ok(Outcome { generation, void_time, results })
@@ -291,10 +291,22 @@ fn push_nil<'a>(respond_all: bool, o: &Op<'a>, results: &mut Vec<OpResult<'a>>) 
     }
 }
 
-fn remove(ns: &Namespace, idx: &mut aerie_namespace::PartitionIndex, digest: &aerie_record::Digest) {
-    if let Some(r) = idx.remove(digest) {
-        if r.meta.set_id != NO_SET {
-            ns.sets.add_objects(r.meta.set_id, -1);
+fn remove(
+    ns: &Namespace,
+    idx: &mut aerie_namespace::PartitionIndex,
+    digest: &aerie_record::Digest,
+) -> Result<(), ResultCode> {
+    ns.delete_record(idx, digest).map(|_| ()).map_err(store_error)
+}
+
+/// The result code for a storage failure.
+fn store_error(e: StoreError) -> ResultCode {
+    match e {
+        StoreError::OutOfSpace => ResultCode::OutOfSpace,
+        StoreError::RecordTooBig => ResultCode::RecordTooBig,
+        StoreError::Io(ref m) => {
+            tracing::error!("storage write failed: {m}");
+            ResultCode::ServerError
         }
     }
 }
