@@ -133,7 +133,7 @@ impl Namespace {
                 generation: img.generation,
                 set_id,
             };
-            idx.insert(img.digest, Record::with_location(meta, img.data.to_vec(), persist::pack(loc)));
+            idx.insert(img.digest, Record::with_location_from(meta, img.data, persist::pack(loc)));
         })?;
         if let Some(e) = set_error {
             tracing::warn!(namespace = %self.name, "cold start: a set name could not be restored: {e:?}");
@@ -251,6 +251,13 @@ impl Namespace {
             Some(p) => p.writer.flush().map_err(StoreError::from),
             None => Ok(()),
         }
+    }
+
+    /// Write blocks in use and in total, when the namespace is persisted.
+    pub fn storage_blocks(&self) -> Option<(usize, usize)> {
+        let p = self.persistence.as_ref()?;
+        let total = p.writer.total_blocks();
+        Some((total.saturating_sub(p.writer.free_blocks()), total))
     }
 
     /// The flush interval, when the namespace is persisted.

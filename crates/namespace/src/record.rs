@@ -60,12 +60,21 @@ impl Record {
     }
 
     /// Adds a storage location to data built by [`Record::encode_key`] and flat bins.
-    pub fn with_location(meta: RecordMeta, mut data: Vec<u8>, location: u64) -> Self {
-        if let Some(head) = data.first_mut() {
-            *head |= HEAD_HAS_LOCATION;
-            data.splice(1..1, location.to_be_bytes());
-        }
-        Self { meta, data: data.into_boxed_slice() }
+    pub fn with_location(meta: RecordMeta, data: Vec<u8>, location: u64) -> Self {
+        Self::with_location_from(meta, &data, location)
+    }
+
+    /// As [`Record::with_location`], copying from a borrowed buffer (cold start) into one
+    /// exactly sized allocation.
+    pub fn with_location_from(meta: RecordMeta, data: &[u8], location: u64) -> Self {
+        let Some((&head, rest)) = data.split_first() else {
+            return Self { meta, data: Box::default() };
+        };
+        let mut v = Vec::with_capacity(data.len() + 8);
+        v.push(head | HEAD_HAS_LOCATION);
+        v.extend_from_slice(&location.to_be_bytes());
+        v.extend_from_slice(rest);
+        Self { meta, data: v.into_boxed_slice() }
     }
 
     /// The storage location of the record's latest image, for persisted namespaces.
