@@ -369,6 +369,14 @@ impl Namespace {
         if cutoff > now {
             return Err(TruncateError::FutureLut);
         }
+        if lut_ms.is_none() {
+            // Records last updated at or before the cut-off disappear, so a "now" truncate
+            // returns only once the clock has passed it: a write acknowledged after the
+            // truncate then always carries a later time and stays visible.
+            while time::now_ms() <= cutoff {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
         let set_id = match set {
             Some(name) if !name.is_empty() => match self.sets.id(name) {
                 Some(id) => Some(id),
