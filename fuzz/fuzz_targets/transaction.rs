@@ -18,8 +18,12 @@ fuzz_target!(|data: &[u8]| {
     aerie_transaction::dispatch(registry(), data, &mut out);
     let mut rest = &out[..];
     while !rest.is_empty() {
-        let (h, body) = rest.split_first_chunk::<PROTO_HEADER_SIZE>().expect("reply frame header");
+        let (h, body) = rest
+            .split_first_chunk::<PROTO_HEADER_SIZE>()
+            .expect("reply frame header");
         let h = ProtoHeader::parse(h).expect("reply frame header parses");
-        rest = body.get(h.size_bytes as usize..).expect("reply frame body complete");
+        rest = body
+            .get(h.size_bytes as usize..)
+            .expect("reply frame body complete");
     }
 });

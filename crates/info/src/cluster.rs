@@ -14,9 +14,11 @@ pub fn answer(ctx: &NodeContext, name: &str, args: &str) -> Option<String> {
         "peers-generation" | "rebalance-generation" => "1".to_owned(),
         "cluster-key" => ctx.cluster_key(),
         "cluster-stable" => cluster_stable(ctx, args),
-        "peers-clear-std" | "peers-clear-alt" | "peers-tls-std" | "peers-tls-alt" | "alumni-clear-std"
-        | "alumni-tls-std" => format!("1,{},[]", ctx.service_port),
-        "services" | "services-alternate" | "services-alumni" | "services-alumni-reset" => String::new(),
+        "peers-clear-std" | "peers-clear-alt" | "peers-tls-std" | "peers-tls-alt"
+        | "alumni-clear-std" | "alumni-tls-std" => format!("1,{},[]", ctx.service_port),
+        "services" | "services-alternate" | "services-alumni" | "services-alumni-reset" => {
+            String::new()
+        }
         "service" | "service-clear-std" | "service-clear-alt" => ctx.service_endpoint.clone(),
         "service-tls-std" | "service-tls-alt" => String::new(),
         "replicas" => replicas(ctx, args, true, true),
@@ -47,7 +49,11 @@ fn replicas(ctx: &NodeContext, args: &str, with_regime: bool, all_columns: bool)
     let mut out = String::new();
     for ns in ctx.registry.iter() {
         let table = ns.ownership();
-        let columns = if all_columns { max.map_or(table.n_replicas, |m| m.min(table.n_replicas)) } else { 1 };
+        let columns = if all_columns {
+            max.map_or(table.n_replicas, |m| m.min(table.n_replicas))
+        } else {
+            1
+        };
         if !out.is_empty() {
             out.push(';');
         }

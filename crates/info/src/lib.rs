@@ -61,13 +61,19 @@ impl NodeContext {
     }
 
     fn cluster_name(&self) -> &str {
-        self.config.service.cluster_name.as_deref().unwrap_or("null")
+        self.config
+            .service
+            .cluster_name
+            .as_deref()
+            .unwrap_or("null")
     }
 }
 
 /// Answers an info request body; appends the reply body (without proto header) to `out`.
 pub fn handle(ctx: &NodeContext, body: &[u8], out: &mut Vec<u8>) {
-    ctx.service_stats.info_requests.fetch_add(1, Ordering::Relaxed);
+    ctx.service_stats
+        .info_requests
+        .fetch_add(1, Ordering::Relaxed);
     let mut any = false;
     for raw in info::commands(body) {
         any = true;
@@ -130,7 +136,11 @@ fn truncate(ctx: &NodeContext, args: &str, whole_namespace: bool) -> String {
     let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
         return "ERROR:20:namespace not found".to_owned();
     };
-    let set = if whole_namespace { None } else { param(args, "set").filter(|s| !s.is_empty()) };
+    let set = if whole_namespace {
+        None
+    } else {
+        param(args, "set").filter(|s| !s.is_empty())
+    };
     if !whole_namespace && set.is_none() {
         return "ERROR:4:missing set".to_owned();
     }
@@ -144,7 +154,12 @@ fn truncate(ctx: &NodeContext, args: &str, whole_namespace: bool) -> String {
     };
     match ns.truncate(set.map(str::as_bytes), lut_ms) {
         Ok(n) => {
-            tracing::info!(namespace = ns_name, set = set.unwrap_or(""), removed = n, "truncated");
+            tracing::info!(
+                namespace = ns_name,
+                set = set.unwrap_or(""),
+                removed = n,
+                "truncated"
+            );
             "ok".to_owned()
         }
         Err(_) => "ERROR:4:lut is in the future".to_owned(),

@@ -131,11 +131,19 @@ pub fn bins(ctx: &NodeContext, args: &str) -> String {
                 }
             }
         }
-        let list: Vec<String> = names.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
+        let list: Vec<String> = names
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
         if ns_filter.is_some() {
             let _ = write!(out, "bin_names={},bin_names_quota=65535", list.len());
         } else {
-            let _ = write!(out, "{}:bin_names={},bin_names_quota=65535", ns.name, list.len());
+            let _ = write!(
+                out,
+                "{}:bin_names={},bin_names_quota=65535",
+                ns.name,
+                list.len()
+            );
         }
         for n in &list {
             let _ = write!(out, ",{n}");

@@ -22,8 +22,13 @@ fn rss_bytes() -> u64 {
 }
 
 fn main() -> Result<(), String> {
-    let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
-    let dir = std::env::args().nth(2).unwrap_or_else(|| "/tmp/aerie-storage-bench".into());
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "/tmp/aerie-storage-bench".into());
     let _ = std::fs::remove_dir_all(&dir);
     let file = format!("{dir}/bench.dat");
     let per_record_disk = 176u64; // image + padding for this record shape
@@ -45,7 +50,10 @@ fn main() -> Result<(), String> {
     let rss0 = rss_bytes();
     let ns = Namespace::open(cfg.clone(), 1)?;
     let value = vec![b'x'; 100];
-    let set_id = ns.sets.get_or_create(b"demo").map_err(|e| format!("{e:?}"))?;
+    let set_id = ns
+        .sets
+        .get_or_create(b"demo")
+        .map_err(|e| format!("{e:?}"))?;
     let started = Instant::now();
     let mut flat = Vec::new();
     for i in 0..n {
@@ -56,19 +64,32 @@ fn main() -> Result<(), String> {
         let mut data = Vec::with_capacity(1 + flat.len());
         Record::encode_key(&mut data, None);
         data.extend_from_slice(&flat);
-        let meta = RecordMeta { last_update_ms: time::now_ms(), void_time: 0, generation: 1, set_id };
+        let meta = RecordMeta {
+            last_update_ms: time::now_ms(),
+            void_time: 0,
+            generation: 1,
+            set_id,
+        };
         let mut idx = ns.partition(&digest).lock();
-        ns.store(&mut idx, digest, meta, data, b"demo").map_err(|e| e.to_string())?;
+        ns.store(&mut idx, digest, meta, data, b"demo")
+            .map_err(|e| e.to_string())?;
     }
     ns.flush_storage().map_err(|e| e.to_string())?;
     let load_s = started.elapsed().as_secs_f64();
     let rss1 = rss_bytes();
-    let index_bytes: usize = ns.partitions().iter().map(|p| p.lock().memory_bytes()).sum();
+    let index_bytes: usize = ns
+        .partitions()
+        .iter()
+        .map(|p| p.lock().memory_bytes())
+        .sum();
     let (used_blocks, total_blocks) = ns.storage_blocks().unwrap_or((0, 0));
     println!("records: {n}");
     println!("write throughput: {:.0} records/s", n as f64 / load_s);
     println!("index bytes/record: {:.1}", index_bytes as f64 / n as f64);
-    println!("rss bytes/record: {:.1}", rss1.saturating_sub(rss0) as f64 / n as f64);
+    println!(
+        "rss bytes/record: {:.1}",
+        rss1.saturating_sub(rss0) as f64 / n as f64
+    );
     println!(
         "data on disk bytes/record: {:.1} ({used_blocks} of {total_blocks} 1-MiB write blocks)",
         (used_blocks as f64 * (1 << 20) as f64) / n as f64

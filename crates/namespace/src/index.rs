@@ -71,7 +71,10 @@ impl PartitionIndex {
         let li = self.leaf_for(&digest);
         let leaf = self.leaves.get_mut(li)?;
         match leaf.keys.binary_search(&digest) {
-            Ok(i) => leaf.vals.get_mut(i).map(|slot| std::mem::replace(slot, record)),
+            Ok(i) => leaf
+                .vals
+                .get_mut(i)
+                .map(|slot| std::mem::replace(slot, record)),
             Err(i) => {
                 if leaf.keys.len() == leaf.keys.capacity() {
                     leaf.keys.reserve_exact(GROW_STEP);
@@ -82,7 +85,10 @@ impl PartitionIndex {
                 self.len += 1;
                 if leaf.keys.len() > LEAF_MAX {
                     let half = leaf.keys.len() / 2;
-                    let mut right = Leaf { keys: leaf.keys.split_off(half), vals: leaf.vals.split_off(half) };
+                    let mut right = Leaf {
+                        keys: leaf.keys.split_off(half),
+                        vals: leaf.vals.split_off(half),
+                    };
                     leaf.keys.shrink_to_fit();
                     leaf.vals.shrink_to_fit();
                     right.keys.shrink_to_fit();
@@ -129,26 +135,39 @@ impl PartitionIndex {
             None => (0, 0),
             Some(d) => {
                 let li = self.leaf_for(d);
-                let start = self.leaves.get(li).map_or(0, |l| l.keys.partition_point(|k| k <= d));
+                let start = self
+                    .leaves
+                    .get(li)
+                    .map_or(0, |l| l.keys.partition_point(|k| k <= d));
                 (li, start)
             }
         };
-        self.leaves.iter().skip(li).enumerate().flat_map(move |(n, leaf)| {
-            let skip = if n == 0 { start } else { 0 };
-            leaf.keys.iter().zip(leaf.vals.iter()).skip(skip)
-        })
+        self.leaves
+            .iter()
+            .skip(li)
+            .enumerate()
+            .flat_map(move |(n, leaf)| {
+                let skip = if n == 0 { start } else { 0 };
+                leaf.keys.iter().zip(leaf.vals.iter()).skip(skip)
+            })
     }
 
     /// Keeps only the entries for which `keep` is true, calling `on_remove` for each one
     /// removed.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Digest, &Record) -> bool, mut on_remove: impl FnMut(&Record)) {
+    pub fn retain(
+        &mut self,
+        mut keep: impl FnMut(&Digest, &Record) -> bool,
+        mut on_remove: impl FnMut(&Record),
+    ) {
         let mut removed = 0usize;
         for leaf in &mut self.leaves {
             let n = leaf.keys.len();
             let mut w = 0usize;
             for r in 0..n {
                 // Elements at r >= w are still in their original places.
-                let (Some(k), Some(v)) = (leaf.keys.get(r), leaf.vals.get(r)) else { break };
+                let (Some(k), Some(v)) = (leaf.keys.get(r), leaf.vals.get(r)) else {
+                    break;
+                };
                 if keep(k, v) {
                     leaf.keys.swap(w, r);
                     leaf.vals.swap(w, r);
@@ -172,13 +191,17 @@ impl PartitionIndex {
     /// The leaf whose range holds `digest`: the last leaf whose first digest is ≤ it.
     #[inline]
     fn leaf_for(&self, digest: &Digest) -> usize {
-        self.leaves.partition_point(|l| l.first().is_some_and(|f| f <= digest)).saturating_sub(1)
+        self.leaves
+            .partition_point(|l| l.first().is_some_and(|f| f <= digest))
+            .saturating_sub(1)
     }
 
     /// Restores the invariants after leaf `li` lost entries: drop it when empty, merge it
     /// into a neighbour when small, and release spare capacity.
     fn after_shrink(&mut self, li: usize) {
-        let Some(leaf) = self.leaves.get_mut(li) else { return };
+        let Some(leaf) = self.leaves.get_mut(li) else {
+            return;
+        };
         let n = leaf.keys.len();
         if n == 0 {
             self.leaves.remove(li);
@@ -211,16 +234,29 @@ mod tests {
     use crate::record::RecordMeta;
 
     fn rec(tag: u64) -> Record {
-        Record::new(RecordMeta { last_update_ms: tag, ..Default::default() }, None, &[])
+        Record::new(
+            RecordMeta {
+                last_update_ms: tag,
+                ..Default::default()
+            },
+            None,
+            &[],
+        )
     }
 
     fn digest(i: u32) -> Digest {
         aerie_record::compute_digest(b"", 1, &i.to_be_bytes())
     }
 
-    fn check_against(model: &BTreeMap<Digest, u64>, idx: &PartitionIndex) -> Result<(), TestCaseError> {
+    fn check_against(
+        model: &BTreeMap<Digest, u64>,
+        idx: &PartitionIndex,
+    ) -> Result<(), TestCaseError> {
         prop_assert_eq!(idx.len(), model.len());
-        let got: Vec<(Digest, u64)> = idx.iter_from(None).map(|(d, r)| (*d, r.meta.last_update_ms)).collect();
+        let got: Vec<(Digest, u64)> = idx
+            .iter_from(None)
+            .map(|(d, r)| (*d, r.meta.last_update_ms))
+            .collect();
         let want: Vec<(Digest, u64)> = model.iter().map(|(d, t)| (*d, *t)).collect();
         prop_assert_eq!(got, want);
         for leaf in &idx.leaves {

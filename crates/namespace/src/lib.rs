@@ -18,7 +18,7 @@ mod sets;
 
 pub use index::PartitionIndex;
 pub use namespace::{bump, Namespace, NamespaceStats, Registry, StoreError, TruncateError};
+pub use partition::{NodeId, OwnershipTable, Partition};
 pub use persist::Persistence;
-pub use partition::{OwnershipTable, Partition, NodeId};
 pub use record::{Record, RecordMeta};
 pub use sets::{SetId, SetInfo, SetTable, MAX_SET_NAME_BYTES, NO_SET};

@@ -98,7 +98,8 @@ impl Namespace {
         let settings = StorageSettings::from_config(&config);
         let mut ns = Self::new(config, node);
         if let Some(s) = settings {
-            ns.cold_start(&s).map_err(|e| format!("namespace {}: {e}", ns.name))?;
+            ns.cold_start(&s)
+                .map_err(|e| format!("namespace {}: {e}", ns.name))?;
         }
         Ok(ns)
     }
@@ -106,42 +107,57 @@ impl Namespace {
     fn cold_start(&mut self, s: &StorageSettings) -> Result<(), aerie_storage::StorageError> {
         let started = std::time::Instant::now();
         let devices = Persistence::open_devices(s)?;
-        let meta_path = std::path::PathBuf::from(format!("{}.meta", s.files.first().map(String::as_str).unwrap_or("aerie")));
+        let meta_path = std::path::PathBuf::from(format!(
+            "{}.meta",
+            s.files.first().map(String::as_str).unwrap_or("aerie")
+        ));
         self.load_truncate_meta(&meta_path);
         // Tombstones that end up as a digest's last word must stay on disk, so that older
         // images of the digest never come back.
-        let mut tombstones: std::collections::HashMap<Digest, aerie_storage::Location> = std::collections::HashMap::new();
+        let mut tombstones: std::collections::HashMap<Digest, aerie_storage::Location> =
+            std::collections::HashMap::new();
         let mut set_error = None;
-        let summary = aerie_storage::scan::scan_devices(&devices, &self.name, s.wblock_bytes as u32, |img, loc| {
-            let mut idx = self.partition(&img.digest).lock();
-            if img.tombstone {
-                idx.remove(&img.digest);
-                tombstones.insert(img.digest, loc);
-                return;
-            }
-            tombstones.remove(&img.digest);
-            let set_id = match self.sets.get_or_create(img.set) {
-                Ok(id) => id,
-                Err(e) => {
-                    set_error = Some(e);
-                    NO_SET
+        let summary = aerie_storage::scan::scan_devices(
+            &devices,
+            &self.name,
+            s.wblock_bytes as u32,
+            |img, loc| {
+                let mut idx = self.partition(&img.digest).lock();
+                if img.tombstone {
+                    idx.remove(&img.digest);
+                    tombstones.insert(img.digest, loc);
+                    return;
                 }
-            };
-            let meta = RecordMeta {
-                last_update_ms: img.last_update_ms,
-                void_time: img.void_time,
-                generation: img.generation,
-                set_id,
-            };
-            idx.insert(img.digest, Record::with_location_from(meta, img.data, persist::pack(loc)));
-        })?;
+                tombstones.remove(&img.digest);
+                let set_id = match self.sets.get_or_create(img.set) {
+                    Ok(id) => id,
+                    Err(e) => {
+                        set_error = Some(e);
+                        NO_SET
+                    }
+                };
+                let meta = RecordMeta {
+                    last_update_ms: img.last_update_ms,
+                    void_time: img.void_time,
+                    generation: img.generation,
+                    set_id,
+                };
+                idx.insert(
+                    img.digest,
+                    Record::with_location_from(meta, img.data, persist::pack(loc)),
+                );
+            },
+        )?;
         if let Some(e) = set_error {
             tracing::warn!(namespace = %self.name, "cold start: a set name could not be restored: {e:?}");
         }
         // Drop what expired or was truncated while the server was down; count the rest.
         let now = time::now_secs();
         let wb = s.wblock_bytes;
-        let mut live: Vec<Vec<u32>> = devices.iter().map(|d| vec![0; (d.len() / wb) as usize]).collect();
+        let mut live: Vec<Vec<u32>> = devices
+            .iter()
+            .map(|d| vec![0; (d.len() / wb) as usize])
+            .collect();
         let mut kept = 0u64;
         for p in self.partitions.iter() {
             let mut idx = p.lock();
@@ -150,14 +166,20 @@ impl Namespace {
                 kept += 1;
                 self.sets.add_objects(r.meta.set_id, 1);
                 if let Some(l) = r.location().map(persist::unpack) {
-                    if let Some(slot) = live.get_mut(l.device as usize).and_then(|t| t.get_mut(l.wblock as usize)) {
+                    if let Some(slot) = live
+                        .get_mut(l.device as usize)
+                        .and_then(|t| t.get_mut(l.wblock as usize))
+                    {
                         *slot += l.size;
                     }
                 }
             }
         }
         for l in tombstones.values() {
-            if let Some(slot) = live.get_mut(l.device as usize).and_then(|t| t.get_mut(l.wblock as usize)) {
+            if let Some(slot) = live
+                .get_mut(l.device as usize)
+                .and_then(|t| t.get_mut(l.wblock as usize))
+            {
                 *slot += aerie_storage::format::align_up(l.size as usize) as u32;
             }
         }
@@ -214,12 +236,22 @@ impl Namespace {
 
     /// Deletes a record under the caller's partition lock; persisted namespaces first write
     /// a tombstone. Returns the removed record.
-    pub fn delete_record(&self, idx: &mut PartitionIndex, digest: &Digest) -> Result<Option<Record>, StoreError> {
+    pub fn delete_record(
+        &self,
+        idx: &mut PartitionIndex,
+        digest: &Digest,
+    ) -> Result<Option<Record>, StoreError> {
         let Some(p) = &self.persistence else {
             return Ok(self.unindex(idx, digest));
         };
-        let Some(old) = idx.get(digest) else { return Ok(None) };
-        let set = self.sets.get(old.meta.set_id).map(|s| s.name.as_bytes()).unwrap_or_default();
+        let Some(old) = idx.get(digest) else {
+            return Ok(None);
+        };
+        let set = self
+            .sets
+            .get(old.meta.set_id)
+            .map(|s| s.name.as_bytes())
+            .unwrap_or_default();
         let img = aerie_storage::RecordImage {
             digest: *digest,
             last_update_ms: time::now_ms().max(old.meta.last_update_ms + 1),
@@ -273,11 +305,18 @@ impl Namespace {
     }
 
     fn load_truncate_meta(&self, path: &std::path::Path) {
-        let Ok(text) = std::fs::read_to_string(path) else { return };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
         for line in text.lines() {
             let mut parts = line.split_whitespace();
-            let (Some(kind), Some(set), Some(lut)) = (parts.next(), parts.next(), parts.next()) else { continue };
-            let Ok(lut) = lut.parse::<u64>() else { continue };
+            let (Some(kind), Some(set), Some(lut)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let Ok(lut) = lut.parse::<u64>() else {
+                continue;
+            };
             if kind != "truncate" {
                 continue;
             }
@@ -294,7 +333,10 @@ impl Namespace {
     /// Persists truncate cut-offs next to the storage files, so a restart honours them.
     fn save_truncate_meta(&self) {
         let Some(p) = &self.persistence else { return };
-        let mut text = format!("truncate * {}\n", self.truncate_lut_ms.load(Ordering::Relaxed));
+        let mut text = format!(
+            "truncate * {}\n",
+            self.truncate_lut_ms.load(Ordering::Relaxed)
+        );
         for (_, s) in self.sets.iter() {
             let lut = s.truncate_lut_ms.load(Ordering::Relaxed);
             if lut > 0 {
@@ -357,7 +399,10 @@ impl Namespace {
 
     /// Default TTL for a record in `set_id`, in seconds (0 = never expire).
     pub fn default_ttl_secs(&self, set_id: SetId) -> u64 {
-        self.sets.get(set_id).and_then(|s| s.default_ttl_secs).unwrap_or(self.config.default_ttl_secs)
+        self.sets
+            .get(set_id)
+            .and_then(|s| s.default_ttl_secs)
+            .unwrap_or(self.config.default_ttl_secs)
     }
 
     /// Truncates the namespace (`set` = None) or one set: every record last updated at or
@@ -393,7 +438,10 @@ impl Namespace {
         for p in self.partitions.iter() {
             let mut idx = p.lock();
             idx.retain(
-                |_, r| !(set_id.is_none_or(|id| id == r.meta.set_id) && r.meta.last_update_ms <= cutoff),
+                |_, r| {
+                    !(set_id.is_none_or(|id| id == r.meta.set_id)
+                        && r.meta.last_update_ms <= cutoff)
+                },
                 |r| {
                     removed += 1;
                     if r.meta.set_id != NO_SET {
@@ -403,7 +451,9 @@ impl Namespace {
                 },
             );
         }
-        self.stats.truncated_records.fetch_add(removed, Ordering::Relaxed);
+        self.stats
+            .truncated_records
+            .fetch_add(removed, Ordering::Relaxed);
         Ok(removed)
     }
 }
@@ -427,7 +477,9 @@ impl Namespace {
                 },
             );
         }
-        self.stats.expired_objects.fetch_add(removed, Ordering::Relaxed);
+        self.stats
+            .expired_objects
+            .fetch_add(removed, Ordering::Relaxed);
         removed
     }
 }
@@ -449,12 +501,20 @@ impl Registry {
     /// Builds an in-memory registry from configuration, ignoring storage files (tests,
     /// fuzzing). The server uses [`Registry::open`].
     pub fn new(configs: &[NamespaceConfig], node: NodeId) -> Self {
-        Self { namespaces: configs.iter().map(|c| Arc::new(Namespace::new(c.clone(), node))).collect() }
+        Self {
+            namespaces: configs
+                .iter()
+                .map(|c| Arc::new(Namespace::new(c.clone(), node)))
+                .collect(),
+        }
     }
 
     /// Opens every namespace, replaying storage files where configured.
     pub fn open(configs: &[NamespaceConfig], node: NodeId) -> Result<Self, String> {
-        let namespaces = configs.iter().map(|c| Namespace::open(c.clone(), node).map(Arc::new)).collect::<Result<_, _>>()?;
+        let namespaces = configs
+            .iter()
+            .map(|c| Namespace::open(c.clone(), node).map(Arc::new))
+            .collect::<Result<_, _>>()?;
         Ok(Self { namespaces })
     }
 

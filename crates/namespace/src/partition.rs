@@ -17,7 +17,10 @@ pub struct Partition {
 impl Partition {
     /// An empty partition.
     pub fn new(id: u16) -> Self {
-        Self { id, index: Mutex::new(PartitionIndex::default()) }
+        Self {
+            id,
+            index: Mutex::new(PartitionIndex::default()),
+        }
     }
 
     /// Locks the partition's index for the synchronous work of one command.
@@ -41,7 +44,11 @@ pub struct OwnershipTable {
 impl OwnershipTable {
     /// Every partition owned by `node` alone.
     pub fn single_node(node: NodeId, n_partitions: usize) -> Self {
-        Self { regime: 0, n_replicas: 1, owners: vec![vec![node]; n_partitions] }
+        Self {
+            regime: 0,
+            n_replicas: 1,
+            owners: vec![vec![node]; n_partitions],
+        }
     }
 
     /// Whether `node` holds replica column `replica_index` (0 = master) of partition `pid`.

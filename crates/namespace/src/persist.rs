@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use aerie_config::{NamespaceConfig, StorageEngineConfig};
 use aerie_storage::format::align_up;
-use aerie_storage::{scan, BlockWriter, Device, FileDevice, Location, RecordImage, StorageError, WriterConfig};
+use aerie_storage::{
+    scan, BlockWriter, Device, FileDevice, Location, RecordImage, StorageError, WriterConfig,
+};
 
 /// Default write-block size when the configuration has none (the memory engine).
 const DEFAULT_WBLOCK_BYTES: u64 = 1024 * 1024;
@@ -49,13 +51,15 @@ impl StorageSettings {
                 flush_max_ms: DEFAULT_FLUSH_MAX_MS,
                 commit_to_device: false,
             }),
-            StorageEngineConfig::Device(d) if !d.files.is_empty() || !d.devices.is_empty() => Some(Self {
-                files: d.files.iter().chain(d.devices.iter()).cloned().collect(),
-                filesize_bytes: d.filesize_bytes,
-                wblock_bytes: d.write_block_size_bytes,
-                flush_max_ms: d.flush_max_ms,
-                commit_to_device: d.commit_to_device,
-            }),
+            StorageEngineConfig::Device(d) if !d.files.is_empty() || !d.devices.is_empty() => {
+                Some(Self {
+                    files: d.files.iter().chain(d.devices.iter()).cloned().collect(),
+                    filesize_bytes: d.filesize_bytes,
+                    wblock_bytes: d.write_block_size_bytes,
+                    flush_max_ms: d.flush_max_ms,
+                    commit_to_device: d.commit_to_device,
+                })
+            }
             _ => None,
         }
     }
@@ -91,14 +95,20 @@ impl Persistence {
             });
         }
         if s.files.len() > 64 {
-            return Err(StorageError::Format { path: String::new(), message: "at most 64 files per namespace".into() });
+            return Err(StorageError::Format {
+                path: String::new(),
+                message: "at most 64 files per namespace".into(),
+            });
         }
         s.files
             .iter()
             .map(|f| {
                 FileDevice::open(Path::new(f), s.filesize_bytes)
                     .map(|d| Arc::new(d) as Arc<dyn Device>)
-                    .map_err(|e| StorageError::Io { path: f.clone(), source: e })
+                    .map_err(|e| StorageError::Io {
+                        path: f.clone(),
+                        source: e,
+                    })
             })
             .collect()
     }
@@ -117,7 +127,10 @@ impl Persistence {
             commit_to_device: s.commit_to_device,
         };
         let writer = BlockWriter::open(devices.clone(), cfg, summary.next_seq, live)?;
-        let meta_path = PathBuf::from(format!("{}.meta", s.files.first().map(String::as_str).unwrap_or("aerie")));
+        let meta_path = PathBuf::from(format!(
+            "{}.meta",
+            s.files.first().map(String::as_str).unwrap_or("aerie")
+        ));
         Ok(Self {
             writer,
             devices,
@@ -145,8 +158,16 @@ mod tests {
 
     #[test]
     fn pack_round_trip() {
-        let l = Location { device: 5, wblock: 4000, offset: 1024 * 1024 - 16, size: 100 };
+        let l = Location {
+            device: 5,
+            wblock: 4000,
+            offset: 1024 * 1024 - 16,
+            size: 100,
+        };
         let u = unpack(pack(l));
-        assert_eq!((u.device, u.wblock, u.offset, u.size), (5, 4000, 1024 * 1024 - 16, 112));
+        assert_eq!(
+            (u.device, u.wblock, u.offset, u.size),
+            (5, 4000, 1024 * 1024 - 16, 112)
+        );
     }
 }

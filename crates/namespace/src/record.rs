@@ -35,16 +35,23 @@ pub struct Record {
 impl Record {
     /// Builds a record from its parts.
     pub fn new(meta: RecordMeta, key: Option<(u8, &[u8])>, flat_bins: &[u8]) -> Self {
-        let mut data = Vec::with_capacity(1 + key.map_or(0, |(_, k)| 4 + k.len()) + flat_bins.len());
+        let mut data =
+            Vec::with_capacity(1 + key.map_or(0, |(_, k)| 4 + k.len()) + flat_bins.len());
         Self::encode_key(&mut data, key);
         data.extend_from_slice(flat_bins);
-        Self { meta, data: data.into_boxed_slice() }
+        Self {
+            meta,
+            data: data.into_boxed_slice(),
+        }
     }
 
     /// Builds a record whose data (key section and bins) was already encoded with
     /// [`Record::encode_key`] followed by flat bins.
     pub fn from_data(meta: RecordMeta, data: Vec<u8>) -> Self {
-        Self { meta, data: data.into_boxed_slice() }
+        Self {
+            meta,
+            data: data.into_boxed_slice(),
+        }
     }
 
     /// Writes the key section of the data layout.
@@ -68,13 +75,19 @@ impl Record {
     /// exactly sized allocation.
     pub fn with_location_from(meta: RecordMeta, data: &[u8], location: u64) -> Self {
         let Some((&head, rest)) = data.split_first() else {
-            return Self { meta, data: Box::default() };
+            return Self {
+                meta,
+                data: Box::default(),
+            };
         };
         let mut v = Vec::with_capacity(data.len() + 8);
         v.push(head | HEAD_HAS_LOCATION);
         v.extend_from_slice(&location.to_be_bytes());
         v.extend_from_slice(rest);
-        Self { meta, data: v.into_boxed_slice() }
+        Self {
+            meta,
+            data: v.into_boxed_slice(),
+        }
     }
 
     /// The storage location of the record's latest image, for persisted namespaces.
@@ -122,8 +135,11 @@ impl Record {
         match self.after_head() {
             (0, rest) => rest,
             (_, rest) => {
-                let Some((len, rest)) = rest.split_first_chunk::<4>() else { return &[] };
-                rest.get(u32::from_be_bytes(*len) as usize..).unwrap_or_default()
+                let Some((len, rest)) = rest.split_first_chunk::<4>() else {
+                    return &[];
+                };
+                rest.get(u32::from_be_bytes(*len) as usize..)
+                    .unwrap_or_default()
             }
         }
     }

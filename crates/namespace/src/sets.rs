@@ -103,7 +103,11 @@ impl SetTable {
 
     /// Every set, in id order.
     pub fn iter(&self) -> impl Iterator<Item = (SetId, &SetInfo)> {
-        self.slots.iter().enumerate().skip(1).map_while(|(i, s)| s.get().map(|s| (i as SetId, s)))
+        self.slots
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map_while(|(i, s)| s.get().map(|s| (i as SetId, s)))
     }
 
     /// Adjusts a set's object count.

@@ -23,7 +23,14 @@ impl<'b> MsgWriter<'b> {
     pub fn begin(buf: &'b mut Vec<u8>, proto_type: ProtoType) -> Self {
         let frame_start = buf.len();
         buf.extend_from_slice(&ProtoHeader::encode(proto_type, 0));
-        Self { buf, proto_type, frame_start, msg_start: None, n_fields: 0, n_ops: 0 }
+        Self {
+            buf,
+            proto_type,
+            frame_start,
+            msg_start: None,
+            n_fields: 0,
+            n_ops: 0,
+        }
     }
 
     /// Starts a new message in the frame with the given header (counts are overwritten).
@@ -56,8 +63,10 @@ impl<'b> MsgWriter<'b> {
         let name_len = name.len().min(u8::MAX as usize);
         let size = (OP_FIXED_SIZE + name_len + value_len) as u32;
         self.buf.extend_from_slice(&size.to_be_bytes());
-        self.buf.extend_from_slice(&[op_type, particle_type, 0, name_len as u8]);
-        self.buf.extend_from_slice(name.get(..name_len).unwrap_or_default());
+        self.buf
+            .extend_from_slice(&[op_type, particle_type, 0, name_len as u8]);
+        self.buf
+            .extend_from_slice(name.get(..name_len).unwrap_or_default());
         self.n_ops += 1;
     }
 
@@ -76,7 +85,10 @@ impl<'b> MsgWriter<'b> {
         self.seal_msg();
         let size = (self.buf.len() - self.frame_start - PROTO_HEADER_SIZE) as u64;
         let h = ProtoHeader::encode(self.proto_type, size);
-        if let Some(dst) = self.buf.get_mut(self.frame_start..self.frame_start + PROTO_HEADER_SIZE) {
+        if let Some(dst) = self
+            .buf
+            .get_mut(self.frame_start..self.frame_start + PROTO_HEADER_SIZE)
+        {
             dst.copy_from_slice(&h);
         }
     }

@@ -37,8 +37,10 @@ pub fn inflate(body: &[u8], out: &mut Vec<u8>) -> Result<ProtoHeader, CompressEr
     if out.len() as u64 != declared {
         return Err(CompressError::SizeMismatch);
     }
-    let hb: [u8; PROTO_HEADER_SIZE] =
-        out.get(..PROTO_HEADER_SIZE).and_then(|s| s.try_into().ok()).ok_or(CompressError::Short)?;
+    let hb: [u8; PROTO_HEADER_SIZE] = out
+        .get(..PROTO_HEADER_SIZE)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(CompressError::Short)?;
     let header = ProtoHeader::parse(&hb)?;
     if header.size_bytes + PROTO_HEADER_SIZE as u64 != declared {
         return Err(CompressError::SizeMismatch);

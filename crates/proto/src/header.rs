@@ -78,13 +78,26 @@ impl ProtoHeader {
         if size_bytes > PROTO_SIZE_MAX {
             return Err(FrameError::TooLarge(size_bytes));
         }
-        Ok(Self { version, proto_type, size_bytes })
+        Ok(Self {
+            version,
+            proto_type,
+            size_bytes,
+        })
     }
 
     /// Encodes a header for a body of `size_bytes`.
     pub fn encode(proto_type: ProtoType, size_bytes: u64) -> [u8; PROTO_HEADER_SIZE] {
         let s = size_bytes.to_be_bytes();
-        [PROTO_VERSION, proto_type as u8, s[2], s[3], s[4], s[5], s[6], s[7]]
+        [
+            PROTO_VERSION,
+            proto_type as u8,
+            s[2],
+            s[3],
+            s[4],
+            s[5],
+            s[6],
+            s[7],
+        ]
     }
 }
 
@@ -103,10 +116,22 @@ mod tests {
 
     #[test]
     fn rejects_bad_framing() {
-        assert_eq!(ProtoHeader::parse(&[3, 3, 0, 0, 0, 0, 0, 1]), Err(FrameError::Version(3)));
-        assert_eq!(ProtoHeader::parse(&[2, 9, 0, 0, 0, 0, 0, 1]), Err(FrameError::Type(9)));
+        assert_eq!(
+            ProtoHeader::parse(&[3, 3, 0, 0, 0, 0, 0, 1]),
+            Err(FrameError::Version(3))
+        );
+        assert_eq!(
+            ProtoHeader::parse(&[2, 9, 0, 0, 0, 0, 0, 1]),
+            Err(FrameError::Type(9))
+        );
         let big = ProtoHeader::encode(ProtoType::Msg, PROTO_SIZE_MAX + 1);
-        assert_eq!(ProtoHeader::parse(&big), Err(FrameError::TooLarge(PROTO_SIZE_MAX + 1)));
-        assert_eq!(ProtoHeader::parse(&[22, 3, 1, 0, 0, 1, 0, 0]), Err(FrameError::Tls));
+        assert_eq!(
+            ProtoHeader::parse(&big),
+            Err(FrameError::TooLarge(PROTO_SIZE_MAX + 1))
+        );
+        assert_eq!(
+            ProtoHeader::parse(&[22, 3, 1, 0, 0, 1, 0, 0]),
+            Err(FrameError::Tls)
+        );
     }
 }

@@ -20,10 +20,12 @@ pub fn split_command(cmd: &str) -> (&str, &str) {
 /// Iterates over the `k=v` pairs of an argument text separated by `;` (a bare word yields an
 /// empty value).
 pub fn params(args: &str) -> impl Iterator<Item = (&str, &str)> {
-    args.split(';').filter(|p| !p.is_empty()).map(|p| match p.split_once('=') {
-        Some((k, v)) => (k.trim(), v.trim()),
-        None => (p.trim(), ""),
-    })
+    args.split(';')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.trim(), v.trim()),
+            None => (p.trim(), ""),
+        })
 }
 
 /// The value of parameter `key` in an argument text.
@@ -45,10 +47,14 @@ mod tests {
 
     #[test]
     fn splits() {
-        let cmds: Vec<_> = commands(b"node\nnamespace/test\n\nsets:namespace=test;set=a\n").collect();
+        let cmds: Vec<_> =
+            commands(b"node\nnamespace/test\n\nsets:namespace=test;set=a\n").collect();
         assert_eq!(cmds.len(), 3);
         assert_eq!(split_command("namespace/test"), ("namespace", "test"));
-        assert_eq!(split_command("sets:namespace=test;set=a"), ("sets", "namespace=test;set=a"));
+        assert_eq!(
+            split_command("sets:namespace=test;set=a"),
+            ("sets", "namespace=test;set=a")
+        );
         assert_eq!(param("namespace=test;set=a", "set"), Some("a"));
         assert_eq!(param("namespace=test;set=a", "x"), None);
     }

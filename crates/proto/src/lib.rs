@@ -16,6 +16,8 @@ pub mod msg;
 pub mod result_code;
 
 pub use builder::MsgWriter;
-pub use header::{ProtoHeader, ProtoType, FrameError, PROTO_HEADER_SIZE, PROTO_SIZE_MAX, PROTO_VERSION};
+pub use header::{
+    FrameError, ProtoHeader, ProtoType, PROTO_HEADER_SIZE, PROTO_SIZE_MAX, PROTO_VERSION,
+};
 pub use msg::{Field, Msg, MsgHeader, Op, OpIter, ParseError, MSG_HEADER_SIZE};
 pub use result_code::ResultCode;

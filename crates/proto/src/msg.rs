@@ -285,8 +285,12 @@ impl<'a> Msg<'a> {
                 return Err(ParseError::FieldEmpty { index });
             }
             let start = pos + 4;
-            let end = start.checked_add(size).ok_or(ParseError::FieldTruncated { index })?;
-            let f = b.get(start..end).ok_or(ParseError::FieldTruncated { index })?;
+            let end = start
+                .checked_add(size)
+                .ok_or(ParseError::FieldTruncated { index })?;
+            let f = b
+                .get(start..end)
+                .ok_or(ParseError::FieldTruncated { index })?;
             if let Some((&ty, data)) = f.split_first() {
                 if let Some(slot) = slots.get_mut(ty as usize) {
                     *slot = Some(data);
@@ -298,7 +302,9 @@ impl<'a> Msg<'a> {
         for index in 0..header.n_ops {
             let size = read_u32(b, pos).ok_or(ParseError::OpTruncated { index })? as usize;
             let start = pos + 4;
-            let end = start.checked_add(size).ok_or(ParseError::OpTruncated { index })?;
+            let end = start
+                .checked_add(size)
+                .ok_or(ParseError::OpTruncated { index })?;
             let o = b.get(start..end).ok_or(ParseError::OpTruncated { index })?;
             let name_len = *o.get(3).ok_or(ParseError::OpMalformed { index })? as usize;
             if OP_FIXED_SIZE + name_len > o.len() {
@@ -307,12 +313,23 @@ impl<'a> Msg<'a> {
             pos = end;
         }
         let ops = b.get(ops_start..pos).unwrap_or_default();
-        Ok((Self { header, fields: Fields { slots }, ops, n_ops: header.n_ops }, pos))
+        Ok((
+            Self {
+                header,
+                fields: Fields { slots },
+                ops,
+                n_ops: header.n_ops,
+            },
+            pos,
+        ))
     }
 
     /// The ops, in request order.
     pub fn ops(&self) -> OpIter<'a> {
-        OpIter { b: self.ops, remaining: self.n_ops }
+        OpIter {
+            b: self.ops,
+            remaining: self.n_ops,
+        }
     }
 
     /// Number of ops.
@@ -341,7 +358,13 @@ impl<'a> Iterator for OpIter<'a> {
         self.b = self.b.get(4 + size..)?;
         let (&[op_type, particle_type, flags, name_len], tail) = o.split_first_chunk::<4>()?;
         let (name, value) = tail.split_at_checked(name_len as usize)?;
-        Some(Op { op_type, particle_type, flags, name, value })
+        Some(Op {
+            op_type,
+            particle_type,
+            flags,
+            name,
+            value,
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -363,7 +386,11 @@ mod tests {
     fn sample() -> Vec<u8> {
         let mut buf = Vec::new();
         let mut w = MsgWriter::begin(&mut buf, crate::ProtoType::Msg);
-        w.header(&MsgHeader { info1: info1::READ, generation: 7, ..Default::default() });
+        w.header(&MsgHeader {
+            info1: info1::READ,
+            generation: 7,
+            ..Default::default()
+        });
         w.field(field::NAMESPACE, b"test");
         w.field(field::DIGEST, &[9u8; 20]);
         w.op(op::READ, 0, b"bin1", &[]);
@@ -384,7 +411,10 @@ mod tests {
         let ops: Vec<_> = m.ops().collect();
         assert_eq!(ops.len(), 2);
         assert_eq!(ops.first().map(|o| o.name), Some(&b"bin1"[..]));
-        assert_eq!(ops.get(1).map(|o| (o.particle_type, o.value)), Some((3, &b"hello"[..])));
+        assert_eq!(
+            ops.get(1).map(|o| (o.particle_type, o.value)),
+            Some((3, &b"hello"[..]))
+        );
         Ok(())
     }
 
@@ -393,7 +423,10 @@ mod tests {
         let buf = sample();
         let body = buf.get(8..).unwrap_or_default();
         for cut in 0..body.len() {
-            assert!(Msg::parse(body.get(..cut).unwrap_or_default()).is_err(), "cut at {cut}");
+            assert!(
+                Msg::parse(body.get(..cut).unwrap_or_default()).is_err(),
+                "cut at {cut}"
+            );
         }
     }
 

@@ -41,7 +41,11 @@ impl<'a> Iterator for BinsIter<'a> {
         let (len_b, rest) = rest.split_first_chunk::<4>()?;
         let (value, rest) = rest.split_at_checked(u32::from_be_bytes(*len_b) as usize)?;
         self.b = rest;
-        Some(BinRef { name, particle_type, value })
+        Some(BinRef {
+            name,
+            particle_type,
+            value,
+        })
     }
 }
 
@@ -73,7 +77,17 @@ pub struct FlatBins<'a> {
 impl<'a> FlatBins<'a> {
     /// Loads the bins of a stored buffer.
     pub fn load(flat: &'a [u8]) -> Self {
-        Self { bins: iter(flat).map(|b| (Cow::Borrowed(b.name), b.particle_type, Cow::Borrowed(b.value))).collect() }
+        Self {
+            bins: iter(flat)
+                .map(|b| {
+                    (
+                        Cow::Borrowed(b.name),
+                        b.particle_type,
+                        Cow::Borrowed(b.value),
+                    )
+                })
+                .collect(),
+        }
     }
 
     /// Index of bin `name`.
@@ -83,7 +97,10 @@ impl<'a> FlatBins<'a> {
 
     /// The particle type and value of bin `name`.
     pub fn get(&self, name: &[u8]) -> Option<(u8, &[u8])> {
-        self.bins.iter().find(|(n, _, _)| n.as_ref() == name).map(|(_, t, v)| (*t, v.as_ref()))
+        self.bins
+            .iter()
+            .find(|(n, _, _)| n.as_ref() == name)
+            .map(|(_, t, v)| (*t, v.as_ref()))
     }
 
     /// Sets bin `name`, adding it if absent.
@@ -118,7 +135,10 @@ impl<'a> FlatBins<'a> {
 
     /// Size of the flat encoding.
     pub fn encoded_len(&self) -> usize {
-        self.bins.iter().map(|(n, _, v)| BIN_OVERHEAD_BYTES + n.len() + v.len()).sum()
+        self.bins
+            .iter()
+            .map(|(n, _, v)| BIN_OVERHEAD_BYTES + n.len() + v.len())
+            .sum()
     }
 
     /// Appends the flat encoding to `out`.

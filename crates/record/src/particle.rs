@@ -28,7 +28,8 @@ pub enum ValueError {
 pub fn is_storable(t: u8) -> bool {
     matches!(
         t,
-        INTEGER | FLOAT | STRING | BLOB | JAVA_BLOB..=ERLANG_BLOB | BOOL | HLL | MAP | LIST | GEOJSON
+        INTEGER | FLOAT | STRING | BLOB | JAVA_BLOB
+            ..=ERLANG_BLOB | BOOL | HLL | MAP | LIST | GEOJSON
     )
 }
 
@@ -55,7 +56,9 @@ pub fn canonical_int(t: u8, v: &[u8]) -> Result<Option<[u8; 8]>, ValueError> {
     match t {
         INTEGER => match v.len() {
             8 => Ok(None),
-            _ => read_int(v).map(|i| Some(i.to_be_bytes())).ok_or(ValueError::BadValue),
+            _ => read_int(v)
+                .map(|i| Some(i.to_be_bytes()))
+                .ok_or(ValueError::BadValue),
         },
         FLOAT if v.len() != 8 => Err(ValueError::BadValue),
         BOOL if v.len() != 1 => Err(ValueError::BadValue),
@@ -72,7 +75,10 @@ mod tests {
     fn ints_widen() {
         assert_eq!(read_int(&[0xff]), Some(-1));
         assert_eq!(read_int(&[0x01, 0x00]), Some(256));
-        assert_eq!(canonical_int(INTEGER, &[0xff]), Ok(Some((-1i64).to_be_bytes())));
+        assert_eq!(
+            canonical_int(INTEGER, &[0xff]),
+            Ok(Some((-1i64).to_be_bytes()))
+        );
         assert_eq!(canonical_int(INTEGER, &[0; 3]), Err(ValueError::BadValue));
         assert_eq!(canonical_int(FLOAT, &[0; 4]), Err(ValueError::BadValue));
         assert_eq!(canonical_int(99, &[0; 4]), Err(ValueError::BadValue));

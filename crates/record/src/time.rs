@@ -8,7 +8,10 @@ pub const CITRUSLEAF_EPOCH_UNIX_SECS: u64 = 1_262_304_000;
 
 /// Milliseconds since the citrusleaf epoch.
 pub fn now_ms() -> u64 {
-    let unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
     unix_ms.saturating_sub(CITRUSLEAF_EPOCH_UNIX_SECS * 1000)
 }
 

@@ -22,11 +22,15 @@ pub async fn start(config: &Config, ctx: Arc<NodeContext>) -> Result<(), String>
     }
     tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { continue };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
             let ctx = ctx.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; MAX_REQUEST_BYTES];
-                let Ok(n) = stream.read(&mut buf).await else { return };
+                let Ok(n) = stream.read(&mut buf).await else {
+                    return;
+                };
                 let head = String::from_utf8_lossy(buf.get(..n).unwrap_or_default());
                 let path = head.split_whitespace().nth(1).unwrap_or("/");
                 let (status, body) = match path {

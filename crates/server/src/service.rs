@@ -34,7 +34,10 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", svc.address, svc.port))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let node_id = config.service.node_id.unwrap_or_else(|| derive_node_id(local.port()));
+    let node_id = config
+        .service
+        .node_id
+        .unwrap_or_else(|| derive_node_id(local.port()));
     let registry = Arc::new(Registry::open(&config.namespaces, node_id)?);
     let advertised = match config.network.service.access_address.as_deref() {
         Some(a) => a.to_owned(),
@@ -94,12 +97,16 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             tokio::spawn(async move {
                 let stats = &ctx.service_stats;
                 stats.client_connections.fetch_add(1, Ordering::Relaxed);
-                stats.client_connections_opened.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .client_connections_opened
+                    .fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = serve_connection(stream, &ctx).await {
                     tracing::debug!(%peer, "connection closed: {e}");
                 }
                 stats.client_connections.fetch_sub(1, Ordering::Relaxed);
-                stats.client_connections_closed.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .client_connections_closed
+                    .fetch_add(1, Ordering::Relaxed);
                 drop(permit);
             });
         }
@@ -189,7 +196,9 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             Err(e) => return Err(e.into()),
         }
         let h = ProtoHeader::parse(&header).map_err(|e| {
-            ctx.service_stats.proto_errors.fetch_add(1, Ordering::Relaxed);
+            ctx.service_stats
+                .proto_errors
+                .fetch_add(1, Ordering::Relaxed);
             ConnError::Frame(e.to_string())
         })?;
         read_body(&mut reader, h.size_bytes, &mut body).await?;
@@ -206,14 +215,20 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             ProtoType::Msg => aerie_transaction::dispatch(&ctx.registry, &body, &mut out),
             ProtoType::Compressed => {
                 let inner = compress::inflate(&body, &mut inflated).map_err(|e| {
-                    ctx.service_stats.proto_errors.fetch_add(1, Ordering::Relaxed);
+                    ctx.service_stats
+                        .proto_errors
+                        .fetch_add(1, Ordering::Relaxed);
                     ConnError::Frame(e.to_string())
                 })?;
                 if inner.proto_type != ProtoType::Msg {
-                    return Err(ConnError::Frame("compressed frame does not hold a message".into()));
+                    return Err(ConnError::Frame(
+                        "compressed frame does not hold a message".into(),
+                    ));
                 }
-                let compress_reply =
-                    inflated.get(1).is_some_and(|i1| i1 & info1::COMPRESS_RESPONSE != 0) && inflated.len() >= MSG_HEADER_SIZE;
+                let compress_reply = inflated
+                    .get(1)
+                    .is_some_and(|i1| i1 & info1::COMPRESS_RESPONSE != 0)
+                    && inflated.len() >= MSG_HEADER_SIZE;
                 if compress_reply {
                     let mut plain = Vec::new();
                     aerie_transaction::dispatch(&ctx.registry, &inflated, &mut plain);
@@ -229,7 +244,11 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                 reply[2] = command;
                 write_frame(&mut out, ProtoType::Admin, &reply);
             }
-            ProtoType::Xdr => return Err(ConnError::Frame("XDR messages are not accepted on the service port".into())),
+            ProtoType::Xdr => {
+                return Err(ConnError::Frame(
+                    "XDR messages are not accepted on the service port".into(),
+                ))
+            }
         }
         writer.write_all(&out).await?;
         out.clear();
@@ -243,7 +262,11 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
 
 /// Reads exactly `size` body bytes, growing the buffer as data arrives rather than trusting
 /// the declared size up front.
-async fn read_body<R: AsyncRead + Unpin>(reader: &mut R, size: u64, body: &mut Vec<u8>) -> Result<(), ConnError> {
+async fn read_body<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    size: u64,
+    body: &mut Vec<u8>,
+) -> Result<(), ConnError> {
     body.clear();
     if size <= KEEP_BUFFER_BYTES as u64 {
         body.resize(size as usize, 0);

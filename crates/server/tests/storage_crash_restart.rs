@@ -34,19 +34,26 @@ impl Rng {
 }
 
 fn start(dir: &std::path::Path) -> ServerProcess {
-    ServerProcess::builder().bin(env!("CARGO_BIN_EXE_aerie")).config(config(dir)).start()
+    ServerProcess::builder()
+        .bin(env!("CARGO_BIN_EXE_aerie"))
+        .config(config(dir))
+        .start()
 }
 
 fn sigkill(server: &ServerProcess) {
     if let Some(pid) = server.pid() {
-        let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
     }
 }
 
 async fn connect(server: &ServerProcess) -> Client {
     let mut policy = ClientPolicy::default();
     policy.timeout = 5_000;
-    Client::new(&policy, &server.hosts()).await.unwrap_or_else(|e| panic!("connect: {e}"))
+    Client::new(&policy, &server.hosts())
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,7 +61,10 @@ async fn acknowledged_writes_survive_sigkill() {
     let dir = std::env::temp_dir().join(format!("aerie-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
     println!("seed {seed}");
     let mut rng = Rng(seed);
 
@@ -110,7 +120,10 @@ async fn acknowledged_writes_survive_sigkill() {
             let client = connect(&server).await;
             let got = read(&client, k).await;
             let before = acked.get(&k).copied().flatten();
-            assert!(got == target || got == before, "cycle {cycle}: key {k} is {got:?}, expected {target:?} or {before:?}");
+            assert!(
+                got == target || got == before,
+                "cycle {cycle}: key {k} is {got:?}, expected {target:?} or {before:?}"
+            );
             acked.insert(k, got);
             sigkill(&server);
         }
@@ -124,7 +137,10 @@ async fn acknowledged_writes_survive_sigkill() {
 }
 
 async fn read(client: &Client, k: i64) -> Option<i64> {
-    match client.get(&ReadPolicy::default(), &as_key!(NS, SET, k), Bins::All).await {
+    match client
+        .get(&ReadPolicy::default(), &as_key!(NS, SET, k), Bins::All)
+        .await
+    {
         Ok(rec) => match rec.bins.get("v") {
             Some(Value::Int(v)) => Some(*v),
             other => panic!("key {k}: unexpected bin {other:?}"),

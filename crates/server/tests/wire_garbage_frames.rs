@@ -37,6 +37,7 @@ fn garbage_frames_get_parameter_or_close_and_the_server_keeps_serving() {
 
     for case in cases() {
         let outcome = send_case(addr, &case);
+        eprintln!("{:<40} -> {}", case.name, summarize(&outcome));
         match &outcome {
             Reply::Closed => {}
             Reply::Frame { .. } if outcome.result_code() == Some(wire::RESULT_PARAMETER) => {}
@@ -251,6 +252,17 @@ fn real_client_put_get(server: &ServerProcess) {
         assert_eq!(rec.bins.get("ok"), Some(&Value::from("yes")));
         client.close().await.expect("close");
     });
+}
+
+fn summarize(reply: &Reply) -> String {
+    match reply {
+        Reply::Closed => "closed".to_string(),
+        Reply::Silent => "silent".to_string(),
+        Reply::Frame { proto_type, .. } => format!(
+            "type-{proto_type} reply, result code {:?}",
+            reply.result_code()
+        ),
+    }
 }
 
 fn with_header(version: u8, proto_type: u8, body: &[u8]) -> Vec<u8> {

@@ -43,13 +43,23 @@ impl FileDevice {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
         let len = file.metadata()?.len();
         if len < size_bytes {
             file.set_len(size_bytes)?;
         }
         let len = file.metadata()?.len();
-        Ok(Self { file, path: path.to_owned(), name: path.display().to_string(), len })
+        Ok(Self {
+            file,
+            path: path.to_owned(),
+            name: path.display().to_string(),
+            len,
+        })
     }
 
     /// The file's path.

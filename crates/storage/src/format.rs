@@ -141,9 +141,17 @@ fn record_crc(seq: u64, body: &[u8]) -> u32 {
 /// Decodes the record image at the start of `b`, in a write block with sequence `seq`.
 pub fn decode_record(seq: u64, b: &[u8]) -> Decoded<'_> {
     let Some(head) = b.get(..RECORD_HEADER_BYTES) else {
-        return if b.iter().all(|&x| x == 0) { Decoded::End } else { Decoded::Corrupt("truncated header") };
+        return if b.iter().all(|&x| x == 0) {
+            Decoded::End
+        } else {
+            Decoded::Corrupt("truncated header")
+        };
     };
-    let be32 = |o: usize| head.get(o..o + 4).and_then(|s| s.try_into().ok()).map_or(0, u32::from_be_bytes);
+    let be32 = |o: usize| {
+        head.get(o..o + 4)
+            .and_then(|s| s.try_into().ok())
+            .map_or(0, u32::from_be_bytes)
+    };
     let magic = be32(0);
     if magic == 0 {
         return Decoded::End;
@@ -155,22 +163,36 @@ pub fn decode_record(seq: u64, b: &[u8]) -> Decoded<'_> {
     if size < RECORD_HEADER_BYTES {
         return Decoded::Corrupt("bad record size");
     }
-    let Some(image) = b.get(..size) else { return Decoded::Corrupt("record runs past its block") };
+    let Some(image) = b.get(..size) else {
+        return Decoded::Corrupt("record runs past its block");
+    };
     let body = image.get(R_DIGEST..).unwrap_or_default();
     if record_crc(seq, body) != be32(R_CRC) {
         return Decoded::Corrupt("checksum mismatch");
     }
     let mut digest = [0u8; DIGEST_SIZE];
-    digest.copy_from_slice(image.get(R_DIGEST..R_DIGEST + DIGEST_SIZE).unwrap_or(&[0; DIGEST_SIZE]));
-    let lut = image.get(R_LUT..R_LUT + 8).and_then(|s| s.try_into().ok()).map_or(0, u64::from_be_bytes);
+    digest.copy_from_slice(
+        image
+            .get(R_DIGEST..R_DIGEST + DIGEST_SIZE)
+            .unwrap_or(&[0; DIGEST_SIZE]),
+    );
+    let lut = image
+        .get(R_LUT..R_LUT + 8)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u64::from_be_bytes);
     let void_time = be32(R_VOID);
-    let generation = image.get(R_GEN..R_GEN + 2).and_then(|s| s.try_into().ok()).map_or(0, u16::from_be_bytes);
+    let generation = image
+        .get(R_GEN..R_GEN + 2)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u16::from_be_bytes);
     let flags = image.get(R_FLAGS).copied().unwrap_or(0);
     let set_len = image.get(R_SET_LEN).copied().unwrap_or(0) as usize;
     let Some(set) = image.get(RECORD_HEADER_BYTES..RECORD_HEADER_BYTES + set_len) else {
         return Decoded::Corrupt("set name runs past the record");
     };
-    let data = image.get(RECORD_HEADER_BYTES + set_len..).unwrap_or_default();
+    let data = image
+        .get(RECORD_HEADER_BYTES + set_len..)
+        .unwrap_or_default();
     Decoded::Image(
         RecordImage {
             digest,
@@ -222,14 +244,20 @@ pub struct FileHeader {
 
 /// Decodes a file header; `None` for a fresh (all-zero) file, `Err` for a foreign or corrupt one.
 pub fn decode_file_header(b: &[u8]) -> Result<Option<FileHeader>, &'static str> {
-    let h = b.get(..FILE_HEADER_BYTES).ok_or("file shorter than its header")?;
+    let h = b
+        .get(..FILE_HEADER_BYTES)
+        .ok_or("file shorter than its header")?;
     if h.iter().all(|&x| x == 0) {
         return Ok(None);
     }
     if h.get(..8) != Some(&FILE_MAGIC[..]) {
         return Err("not an Aerie storage file (bad magic)");
     }
-    let be32 = |o: usize| h.get(o..o + 4).and_then(|s| s.try_into().ok()).map_or(0, u32::from_be_bytes);
+    let be32 = |o: usize| {
+        h.get(o..o + 4)
+            .and_then(|s| s.try_into().ok())
+            .map_or(0, u32::from_be_bytes)
+    };
     if crc32fast::hash(h.get(..FH_CRC).unwrap_or_default()) != be32(FH_CRC) {
         return Err("file header checksum mismatch");
     }
@@ -238,7 +266,9 @@ pub fn decode_file_header(b: &[u8]) -> Result<Option<FileHeader>, &'static str> 
         return Err("unsupported storage format version");
     }
     let ns_len = h.get(FH_NS_LEN).copied().unwrap_or(0) as usize;
-    let ns = h.get(FH_NS..FH_NS + ns_len.min(FH_NS_MAX)).unwrap_or_default();
+    let ns = h
+        .get(FH_NS..FH_NS + ns_len.min(FH_NS_MAX))
+        .unwrap_or_default();
     Ok(Some(FileHeader {
         version,
         wblock_bytes: be32(FH_WBLOCK),
@@ -251,7 +281,10 @@ pub fn encode_wblock_header(seq: u64) -> [u8; WBLOCK_HEADER_BYTES] {
     let s = seq.to_be_bytes();
     let crc = crc32fast::hash(&s).to_be_bytes();
     let m = WBLOCK_MAGIC.to_be_bytes();
-    [m[0], m[1], m[2], m[3], crc[0], crc[1], crc[2], crc[3], s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]
+    [
+        m[0], m[1], m[2], m[3], crc[0], crc[1], crc[2], crc[3], s[0], s[1], s[2], s[3], s[4], s[5],
+        s[6], s[7],
+    ]
 }
 
 /// The sequence number of a write block, or `None` when it was never written or is damaged.
@@ -273,7 +306,15 @@ mod tests {
     use super::*;
 
     fn image<'a>(set: &'a [u8], data: &'a [u8]) -> RecordImage<'a> {
-        RecordImage { digest: [3; 20], last_update_ms: 99, void_time: 7, generation: 2, tombstone: false, set, data }
+        RecordImage {
+            digest: [3; 20],
+            last_update_ms: 99,
+            void_time: 7,
+            generation: 2,
+            tombstone: false,
+            set,
+            data,
+        }
     }
 
     #[test]
@@ -283,7 +324,10 @@ mod tests {
         img.encode_into(5, &mut b);
         assert_eq!(b.len(), img.encoded_len());
         assert_eq!(decode_record(5, &b), Decoded::Image(img, b.len()));
-        assert!(matches!(decode_record(6, &b), Decoded::Corrupt(_)), "another block's image must not pass");
+        assert!(
+            matches!(decode_record(6, &b), Decoded::Corrupt(_)),
+            "another block's image must not pass"
+        );
         b.extend_from_slice(&[0; 64]);
         let rest = b.get(img.encoded_len()..).unwrap_or_default();
         assert_eq!(decode_record(5, rest), Decoded::End);
@@ -298,7 +342,10 @@ mod tests {
             if let Some(x) = c.get_mut(i) {
                 *x ^= 0x40;
             }
-            assert!(!matches!(decode_record(1, &c), Decoded::Image(..)), "flip at {i} accepted");
+            assert!(
+                !matches!(decode_record(1, &c), Decoded::Image(..)),
+                "flip at {i} accepted"
+            );
         }
     }
 
@@ -306,7 +353,14 @@ mod tests {
     fn headers_round_trip() {
         let h = encode_file_header("test", 1 << 20);
         let d = decode_file_header(&h);
-        assert_eq!(d, Ok(Some(FileHeader { version: 1, wblock_bytes: 1 << 20, namespace: "test".into() })));
+        assert_eq!(
+            d,
+            Ok(Some(FileHeader {
+                version: 1,
+                wblock_bytes: 1 << 20,
+                namespace: "test".into()
+            }))
+        );
         assert_eq!(decode_file_header(&[0; FILE_HEADER_BYTES]), Ok(None));
         assert_eq!(decode_wblock_header(&encode_wblock_header(42)), Some(42));
         assert_eq!(decode_wblock_header(&[0; 16]), None);

@@ -27,7 +27,10 @@ pub use writer::{BlockWriter, WriterConfig};
 #[non_exhaustive]
 pub enum StorageError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Format { path: String, message: String },
     #[error("no free write block: the namespace's storage is full")]

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::device::Device;
-use crate::format::{self, align_up, Decoded, Location, RecordImage, FILE_HEADER_BYTES, WBLOCK_HEADER_BYTES};
+use crate::format::{
+    self, align_up, Decoded, Location, RecordImage, FILE_HEADER_BYTES, WBLOCK_HEADER_BYTES,
+};
 use crate::StorageError;
 
 /// What a scan found.
@@ -30,7 +32,10 @@ pub fn scan_devices(
 ) -> Result<ScanSummary, StorageError> {
     let started = Instant::now();
     let wb = wblock_bytes as usize;
-    let mut summary = ScanSummary { next_seq: 1, ..Default::default() };
+    let mut summary = ScanSummary {
+        next_seq: 1,
+        ..Default::default()
+    };
     // (sequence, device, block) of every written block.
     let mut blocks: Vec<(u64, u16, u32)> = Vec::new();
     for (di, d) in devices.iter().enumerate() {
@@ -49,12 +54,18 @@ pub fn scan_devices(
                     });
                 }
             }
-            Err(m) => return Err(StorageError::Format { path: d.name().to_owned(), message: m.to_owned() }),
+            Err(m) => {
+                return Err(StorageError::Format {
+                    path: d.name().to_owned(),
+                    message: m.to_owned(),
+                })
+            }
         }
         let n_blocks = (d.len() / wb as u64) as u32;
         let mut wh = [0u8; WBLOCK_HEADER_BYTES];
         for b in 1..n_blocks {
-            d.read_at(&mut wh, b as u64 * wb as u64).map_err(|e| io_err(d.as_ref(), e))?;
+            d.read_at(&mut wh, b as u64 * wb as u64)
+                .map_err(|e| io_err(d.as_ref(), e))?;
             if let Some(seq) = format::decode_wblock_header(&wh) {
                 blocks.push((seq, di as u16, b));
             }
@@ -63,15 +74,26 @@ pub fn scan_devices(
     blocks.sort_unstable();
     let mut buf = vec![0u8; wb];
     for &(seq, di, b) in &blocks {
-        let Some(d) = devices.get(di as usize) else { continue };
-        d.read_at(&mut buf, b as u64 * wb as u64).map_err(|e| io_err(d.as_ref(), e))?;
+        let Some(d) = devices.get(di as usize) else {
+            continue;
+        };
+        d.read_at(&mut buf, b as u64 * wb as u64)
+            .map_err(|e| io_err(d.as_ref(), e))?;
         summary.blocks += 1;
         summary.next_seq = summary.next_seq.max(seq + 1);
         let mut off = WBLOCK_HEADER_BYTES;
         while off < wb {
             match format::decode_record(seq, buf.get(off..).unwrap_or_default()) {
                 Decoded::Image(img, size) => {
-                    on_image(&img, Location { device: di, wblock: b, offset: off as u32, size: size as u32 });
+                    on_image(
+                        &img,
+                        Location {
+                            device: di,
+                            wblock: b,
+                            offset: off as u32,
+                            size: size as u32,
+                        },
+                    );
                     summary.records += 1;
                     off += align_up(size);
                 }
@@ -93,7 +115,10 @@ pub fn scan_devices(
 }
 
 fn io_err(d: &dyn Device, e: std::io::Error) -> StorageError {
-    StorageError::Io { path: d.name().to_owned(), source: e }
+    StorageError::Io {
+        path: d.name().to_owned(),
+        source: e,
+    }
 }
 
 #[cfg(test)]
@@ -118,7 +143,11 @@ mod tests {
     }
 
     fn cfg(commit: bool) -> WriterConfig {
-        WriterConfig { namespace: "test".into(), wblock_bytes: WB, commit_to_device: commit }
+        WriterConfig {
+            namespace: "test".into(),
+            wblock_bytes: WB,
+            commit_to_device: commit,
+        }
     }
 
     fn tmpdir(tag: &str) -> std::path::PathBuf {
@@ -142,7 +171,15 @@ mod tests {
     }
 
     fn img<'a>(k: u8, data: &'a [u8], tombstone: bool) -> RecordImage<'a> {
-        RecordImage { digest: [k; 20], last_update_ms: 1, void_time: 0, generation: 1, tombstone, set: b"s", data }
+        RecordImage {
+            digest: [k; 20],
+            last_update_ms: 1,
+            void_time: 0,
+            generation: 1,
+            tombstone,
+            set: b"s",
+            data,
+        }
     }
 
     #[test]
@@ -190,9 +227,15 @@ mod tests {
         let l = locs[2];
         let at = l.wblock as u64 * WB as u64 + l.offset as u64 + 50;
         let mut b = [0u8; 1];
-        devs[0].read_at(&mut b, at).map_err(|e| StorageError::Io { path: "x".into(), source: e })?;
+        devs[0].read_at(&mut b, at).map_err(|e| StorageError::Io {
+            path: "x".into(),
+            source: e,
+        })?;
         b[0] ^= 0xff;
-        devs[0].write_at(&b, at).map_err(|e| StorageError::Io { path: "x".into(), source: e })?;
+        devs[0].write_at(&b, at).map_err(|e| StorageError::Io {
+            path: "x".into(),
+            source: e,
+        })?;
         let (m, s) = replay(&devices(&dir, 1, 4));
         assert_eq!(s.corrupt_blocks, 1);
         assert_eq!(m.len(), 2, "images before the damage survive");
@@ -214,7 +257,12 @@ mod tests {
         w.append(&img(2, b"", true))?;
         w.release(a);
         w.release(b);
-        w.release(Location { device: 0, wblock: a.wblock, offset: 0, size: 20_000 + 48 + 1 });
+        w.release(Location {
+            device: 0,
+            wblock: a.wblock,
+            offset: 0,
+            size: 20_000 + 48 + 1,
+        });
         w.flush()?;
         let (m, _) = replay(&devices(&dir, 1, 3));
         assert_eq!(m.get(&[1u8; 20]).map(Vec::as_slice), Some(&b"new"[..]));

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::device::Device;
-use crate::format::{self, align_up, Location, RecordImage, FILE_HEADER_BYTES, WBLOCK_HEADER_BYTES};
+use crate::format::{
+    self, align_up, Location, RecordImage, FILE_HEADER_BYTES, WBLOCK_HEADER_BYTES,
+};
 use crate::StorageError;
 
 /// Device writes are issued in units of this size.
@@ -74,17 +76,29 @@ impl BlockWriter {
                     d.sync().map_err(|e| io_err(d.as_ref(), e))?;
                 }
                 Ok(Some(fh)) => check_header(d.as_ref(), &fh, &cfg)?,
-                Err(m) => return Err(StorageError::Format { path: d.name().to_owned(), message: m.to_owned() }),
+                Err(m) => {
+                    return Err(StorageError::Format {
+                        path: d.name().to_owned(),
+                        message: m.to_owned(),
+                    })
+                }
             }
             let n_blocks = (d.len() / wb as u64) as u32;
             for b in 1..n_blocks {
-                let used = live.get(di).and_then(|l| l.get(b as usize)).copied().unwrap_or(0);
+                let used = live
+                    .get(di)
+                    .and_then(|l| l.get(b as usize))
+                    .copied()
+                    .unwrap_or(0);
                 if used == 0 {
                     free.push_back((di as u16, b));
                 }
             }
         }
-        let mut live_table: Vec<Vec<u32>> = devices.iter().map(|d| vec![0; (d.len() / wb as u64) as usize]).collect();
+        let mut live_table: Vec<Vec<u32>> = devices
+            .iter()
+            .map(|d| vec![0; (d.len() / wb as u64) as usize])
+            .collect();
         for (di, l) in live.iter().enumerate() {
             for (b, &v) in l.iter().enumerate() {
                 if let Some(slot) = live_table.get_mut(di).and_then(|t| t.get_mut(b)) {
@@ -121,7 +135,9 @@ impl BlockWriter {
         if st.current.is_none() || st.used + padded > wb {
             self.roll(&mut st)?;
         }
-        let Some((device, wblock, seq)) = st.current else { return Err(StorageError::OutOfSpace) };
+        let Some((device, wblock, seq)) = st.current else {
+            return Err(StorageError::OutOfSpace);
+        };
         let offset = st.used;
         let mut image = Vec::with_capacity(padded);
         img.encode_into(seq, &mut image);
@@ -129,13 +145,22 @@ impl BlockWriter {
             dst.copy_from_slice(&image);
         }
         st.used += padded;
-        if let Some(l) = st.live.get_mut(device as usize).and_then(|t| t.get_mut(wblock as usize)) {
+        if let Some(l) = st
+            .live
+            .get_mut(device as usize)
+            .and_then(|t| t.get_mut(wblock as usize))
+        {
             *l += padded as u32;
         }
         if self.cfg.commit_to_device {
             self.write_dirty(&mut st, true)?;
         }
-        Ok(Location { device, wblock, offset: offset as u32, size: size as u32 })
+        Ok(Location {
+            device,
+            wblock,
+            offset: offset as u32,
+            size: size as u32,
+        })
     }
 
     /// Writes the current block's unwritten bytes (the `flush-max-ms` timer calls this).
@@ -149,7 +174,11 @@ impl BlockWriter {
         let mut st = self.state.lock();
         let padded = align_up(loc.size as usize) as u32;
         let current = st.current.map(|(d, b, _)| (d, b));
-        let Some(l) = st.live.get_mut(loc.device as usize).and_then(|t| t.get_mut(loc.wblock as usize)) else {
+        let Some(l) = st
+            .live
+            .get_mut(loc.device as usize)
+            .and_then(|t| t.get_mut(loc.wblock as usize))
+        else {
             return;
         };
         *l = l.saturating_sub(padded);
@@ -166,12 +195,18 @@ impl BlockWriter {
     /// Total write blocks usable for records.
     pub fn total_blocks(&self) -> usize {
         let wb = self.cfg.wblock_bytes as u64;
-        self.devices.iter().map(|d| (d.len() / wb).saturating_sub(1) as usize).sum()
+        self.devices
+            .iter()
+            .map(|d| (d.len() / wb).saturating_sub(1) as usize)
+            .sum()
     }
 
     /// Reads a record image back.
     pub fn read(&self, loc: Location, buf: &mut Vec<u8>) -> Result<(), StorageError> {
-        let d = self.devices.get(loc.device as usize).ok_or(StorageError::OutOfSpace)?;
+        let d = self
+            .devices
+            .get(loc.device as usize)
+            .ok_or(StorageError::OutOfSpace)?;
         {
             // The current block may not be on the device yet.
             let st = self.state.lock();
@@ -220,16 +255,25 @@ impl BlockWriter {
     /// Writes `[flushed, used)` rounded out to I/O units (zeros after `used` end the block's
     /// contents on disk), then syncs if asked.
     fn write_dirty(&self, st: &mut State, sync: bool) -> Result<(), StorageError> {
-        let Some((d, b, _)) = st.current else { return Ok(()) };
+        let Some((d, b, _)) = st.current else {
+            return Ok(());
+        };
         if st.flushed >= st.used && !sync {
             return Ok(());
         }
         let wb = self.cfg.wblock_bytes as usize;
         let start = st.flushed / IO_ALIGN * IO_ALIGN;
-        let end = (st.used + 4).div_ceil(IO_ALIGN).saturating_mul(IO_ALIGN).min(wb);
-        let dev = self.devices.get(d as usize).ok_or(StorageError::OutOfSpace)?;
+        let end = (st.used + 4)
+            .div_ceil(IO_ALIGN)
+            .saturating_mul(IO_ALIGN)
+            .min(wb);
+        let dev = self
+            .devices
+            .get(d as usize)
+            .ok_or(StorageError::OutOfSpace)?;
         let at = b as u64 * wb as u64 + start as u64;
-        dev.write_at(st.buf.get(start..end).unwrap_or_default(), at).map_err(|e| io_err(dev.as_ref(), e))?;
+        dev.write_at(st.buf.get(start..end).unwrap_or_default(), at)
+            .map_err(|e| io_err(dev.as_ref(), e))?;
         if sync {
             dev.sync().map_err(|e| io_err(dev.as_ref(), e))?;
         }
@@ -238,22 +282,35 @@ impl BlockWriter {
     }
 }
 
-fn check_header(d: &dyn Device, fh: &format::FileHeader, cfg: &WriterConfig) -> Result<(), StorageError> {
+fn check_header(
+    d: &dyn Device,
+    fh: &format::FileHeader,
+    cfg: &WriterConfig,
+) -> Result<(), StorageError> {
     if fh.namespace != cfg.namespace {
         return Err(StorageError::Format {
             path: d.name().to_owned(),
-            message: format!("belongs to namespace '{}', not '{}'", fh.namespace, cfg.namespace),
+            message: format!(
+                "belongs to namespace '{}', not '{}'",
+                fh.namespace, cfg.namespace
+            ),
         });
     }
     if fh.wblock_bytes != cfg.wblock_bytes {
         return Err(StorageError::Format {
             path: d.name().to_owned(),
-            message: format!("was written with write-block-size {}, configured {}", fh.wblock_bytes, cfg.wblock_bytes),
+            message: format!(
+                "was written with write-block-size {}, configured {}",
+                fh.wblock_bytes, cfg.wblock_bytes
+            ),
         });
     }
     Ok(())
 }
 
 fn io_err(d: &dyn Device, e: std::io::Error) -> StorageError {
-    StorageError::Io { path: d.name().to_owned(), source: e }
+    StorageError::Io {
+        path: d.name().to_owned(),
+        source: e,
+    }
 }

@@ -39,7 +39,12 @@ pub fn execute(registry: &Registry, parent: &Msg<'_>, out: &mut Vec<u8>) {
     reply::stream_end(out, final_rc);
 }
 
-fn run_rows(registry: &Registry, parent: &Msg<'_>, data: &[u8], out: &mut Vec<u8>) -> Result<ResultCode, ResultCode> {
+fn run_rows(
+    registry: &Registry,
+    parent: &Msg<'_>,
+    data: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<ResultCode, ResultCode> {
     let (count_b, rest) = data.split_first_chunk::<4>().ok_or(ResultCode::Parameter)?;
     let n_rows = u32::from_be_bytes(*count_b);
     if n_rows > MAX_BATCH_ROWS {
@@ -57,7 +62,9 @@ fn run_rows(registry: &Registry, parent: &Msg<'_>, data: &[u8], out: &mut Vec<u8
     let mut final_rc = ResultCode::Ok;
     for _ in 0..n_rows {
         let (index_b, r) = rows.split_first_chunk::<4>().ok_or(ResultCode::Parameter)?;
-        let (digest, r) = r.split_first_chunk::<DIGEST_SIZE>().ok_or(ResultCode::Parameter)?;
+        let (digest, r) = r
+            .split_first_chunk::<DIGEST_SIZE>()
+            .ok_or(ResultCode::Parameter)?;
         let (&flags, r) = r.split_first().ok_or(ResultCode::Parameter)?;
         let index = u32::from_be_bytes(*index_b);
         let digest: Digest = *digest;
@@ -69,7 +76,12 @@ fn run_rows(registry: &Registry, parent: &Msg<'_>, data: &[u8], out: &mut Vec<u8
         }
         let msg = prev.as_ref().ok_or(ResultCode::Parameter)?;
         let rc = crate::execute_record(registry, msg, Some(&digest), &mut w, index);
-        if !respond_all && !matches!(rc, ResultCode::Ok | ResultCode::NotFound | ResultCode::FilteredOut) {
+        if !respond_all
+            && !matches!(
+                rc,
+                ResultCode::Ok | ResultCode::NotFound | ResultCode::FilteredOut
+            )
+        {
             final_rc = rc;
             break;
         }
@@ -90,7 +102,10 @@ fn parse_row(flags: u8, b: &[u8]) -> Result<(Msg<'_>, usize), ResultCode> {
         pos += n;
         Ok(s)
     };
-    let mut h = MsgHeader { info1: first(take(1)?), ..Default::default() };
+    let mut h = MsgHeader {
+        info1: first(take(1)?),
+        ..Default::default()
+    };
     if flags & ROW_INFO != 0 {
         let i = take(2)?;
         h.info2 = first(i);
@@ -100,14 +115,18 @@ fn parse_row(flags: u8, b: &[u8]) -> Result<(Msg<'_>, usize), ResultCode> {
         h.info4 = first(take(1)?);
     }
     if flags & ROW_GEN != 0 {
-        h.generation = u16::from_be_bytes(take(2)?.try_into().map_err(|_| ResultCode::Parameter)?) as u32;
+        h.generation =
+            u16::from_be_bytes(take(2)?.try_into().map_err(|_| ResultCode::Parameter)?) as u32;
     }
     if flags & ROW_TTL != 0 {
         h.record_ttl = u32::from_be_bytes(take(4)?.try_into().map_err(|_| ResultCode::Parameter)?);
     }
     let counts = take(4)?;
     h.n_fields = u16::from_be_bytes([first(counts), counts.get(1).copied().unwrap_or(0)]);
-    h.n_ops = u16::from_be_bytes([counts.get(2).copied().unwrap_or(0), counts.get(3).copied().unwrap_or(0)]);
+    h.n_ops = u16::from_be_bytes([
+        counts.get(2).copied().unwrap_or(0),
+        counts.get(3).copied().unwrap_or(0),
+    ]);
     let rest = b.get(pos..).ok_or(ResultCode::Parameter)?;
     let (msg, used) = Msg::parse_parts(h, rest).map_err(|_| ResultCode::Parameter)?;
     Ok((msg, pos + used))

@@ -5,7 +5,13 @@ use aerie_proto::{MsgHeader, MsgWriter, ProtoType, ResultCode};
 
 /// Starts a reply message with no ops yet.
 #[inline]
-pub fn header(w: &mut MsgWriter<'_>, rc: ResultCode, generation: u16, void_time: u32, batch_index: u32) {
+pub fn header(
+    w: &mut MsgWriter<'_>,
+    rc: ResultCode,
+    generation: u16,
+    void_time: u32,
+    batch_index: u32,
+) {
     w.header(&MsgHeader {
         result_code: rc.code(),
         generation: generation as u32,
@@ -17,7 +23,13 @@ pub fn header(w: &mut MsgWriter<'_>, rc: ResultCode, generation: u16, void_time:
 
 /// A reply message with a result code and metadata but no bins.
 #[inline]
-pub fn header_only(w: &mut MsgWriter<'_>, rc: ResultCode, generation: u16, void_time: u32, batch_index: u32) {
+pub fn header_only(
+    w: &mut MsgWriter<'_>,
+    rc: ResultCode,
+    generation: u16,
+    void_time: u32,
+    batch_index: u32,
+) {
     header(w, rc, generation, void_time, batch_index);
 }
 
@@ -31,6 +43,10 @@ pub fn single_error(out: &mut Vec<u8>, rc: ResultCode) {
 /// A whole frame holding the last message of a stream (batch, scan, query).
 pub fn stream_end(out: &mut Vec<u8>, rc: ResultCode) {
     let mut w = MsgWriter::begin(out, ProtoType::Msg);
-    w.header(&MsgHeader { info3: info3::LAST, result_code: rc.code(), ..Default::default() });
+    w.header(&MsgHeader {
+        info3: info3::LAST,
+        result_code: rc.code(),
+        ..Default::default()
+    });
     w.finish();
 }

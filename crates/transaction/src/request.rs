@@ -21,7 +21,11 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// Checks the fields every single-record command carries.
-    pub fn new(registry: &'a Registry, msg: &'a Msg<'a>, digest: Option<&Digest>) -> Result<Self, ResultCode> {
+    pub fn new(
+        registry: &'a Registry,
+        msg: &'a Msg<'a>,
+        digest: Option<&Digest>,
+    ) -> Result<Self, ResultCode> {
         let f = &msg.fields;
         let ns_name = f.get(field::NAMESPACE).ok_or(ResultCode::Parameter)?;
         let ns = registry.get(ns_name).ok_or(ResultCode::Namespace)?;
@@ -48,13 +52,21 @@ impl<'a> Request<'a> {
         };
         let digest = match (digest, f.get(field::DIGEST)) {
             (Some(d), _) => *d,
-            (None, Some(d)) => <[u8; DIGEST_SIZE]>::try_from(d).map_err(|_| ResultCode::Parameter)?,
+            (None, Some(d)) => {
+                <[u8; DIGEST_SIZE]>::try_from(d).map_err(|_| ResultCode::Parameter)?
+            }
             (None, None) => match key {
                 Some((t, k)) => compute_digest(set, t, k),
                 None => return Err(ResultCode::Parameter),
             },
         };
-        Ok(Self { msg, ns, digest, set, key })
+        Ok(Self {
+            msg,
+            ns,
+            digest,
+            set,
+            key,
+        })
     }
 
     /// Whether the command writes (put, operate with writes, touch, delete).

@@ -29,7 +29,10 @@ fn frames_ok(out: &[u8]) -> Option<u8> {
 fn valid_write(bin: &[u8], value: &[u8]) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut w = MsgWriter::begin(&mut buf, ProtoType::Msg);
-    w.header(&MsgHeader { info2: info2::WRITE, ..Default::default() });
+    w.header(&MsgHeader {
+        info2: info2::WRITE,
+        ..Default::default()
+    });
     w.field(field::NAMESPACE, b"test");
     w.field(field::SET, b"s");
     w.field(field::DIGEST, &[7u8; 20]);
