@@ -285,6 +285,83 @@ impl Namespace {
         }
     }
 
+    /// One defragmentation pass: every block whose live data fell below `defrag-lwm-pct` has
+    /// its still-current images rewritten to the write buffer, after which the block is free.
+    /// Each image is moved under its partition's lock, one at a time, so foreground writes
+    /// wait at most for one move. Returns the blocks freed and the images moved.
+    pub fn defrag_pass(&self) -> (usize, u64) {
+        let Some(p) = &self.persistence else {
+            return (0, 0);
+        };
+        let mut freed = 0usize;
+        let mut moved = 0u64;
+        let mut buf = Vec::new();
+        for (dev, block) in p.writer.defrag_candidates(p.defrag_lwm_pct) {
+            let seq = match p.writer.read_block(dev, block, &mut buf) {
+                Ok(Some(seq)) => seq,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::error!(namespace = %self.name, "defrag read failed: {e}");
+                    continue;
+                }
+            };
+            let mut off = aerie_storage::WBLOCK_HEADER_BYTES;
+            while off < buf.len() {
+                let aerie_storage::format::Decoded::Image(img, size) =
+                    aerie_storage::format::decode_record(seq, buf.get(off..).unwrap_or_default())
+                else {
+                    break;
+                };
+                let here = aerie_storage::Location {
+                    device: dev,
+                    wblock: block,
+                    offset: off as u32,
+                    size: size as u32,
+                };
+                off += aerie_storage::format::align_up(size);
+                if let Err(e) = self.defrag_move(p, &img, here) {
+                    tracing::error!(namespace = %self.name, "defrag stopped: {e}");
+                    return (freed, moved);
+                }
+                moved += 1;
+            }
+            if p.writer.live_bytes(dev, block) == 0 {
+                freed += 1;
+            }
+        }
+        (freed, moved)
+    }
+
+    /// Moves one image found in a block being defragmented, if it is still current.
+    fn defrag_move(
+        &self,
+        p: &Persistence,
+        img: &aerie_storage::RecordImage<'_>,
+        here: aerie_storage::Location,
+    ) -> Result<(), aerie_storage::StorageError> {
+        let packed_here = persist::pack(here);
+        let mut idx = self.partition(&img.digest).lock();
+        if img.tombstone {
+            // A tombstone is still needed while its digest stays deleted: older images may
+            // exist elsewhere. Once the digest was written again, it is obsolete.
+            if idx.get(&img.digest).is_none() {
+                p.append_defrag(img)?;
+            }
+            p.release(packed_here);
+            return Ok(());
+        }
+        let Some(r) = idx.get_mut(&img.digest) else {
+            return Ok(());
+        };
+        if r.location() != Some(packed_here) {
+            return Ok(());
+        }
+        let loc = p.append_defrag(img)?;
+        r.set_location(loc);
+        p.release(packed_here);
+        Ok(())
+    }
+
     /// Write blocks in use and in total, when the namespace is persisted.
     pub fn storage_blocks(&self) -> Option<(usize, usize)> {
         let p = self.persistence.as_ref()?;

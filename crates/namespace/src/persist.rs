@@ -29,6 +29,7 @@ pub struct Persistence {
     pub wblock_bytes: u32,
     pub commit_to_device: bool,
     pub meta_path: PathBuf,
+    pub defrag_lwm_pct: u8,
 }
 
 /// Storage settings resolved from a namespace's configuration; `None` without files.
@@ -38,6 +39,7 @@ pub struct StorageSettings {
     pub wblock_bytes: u64,
     pub flush_max_ms: u64,
     pub commit_to_device: bool,
+    pub defrag_lwm_pct: u8,
 }
 
 impl StorageSettings {
@@ -50,6 +52,7 @@ impl StorageSettings {
                 wblock_bytes: DEFAULT_WBLOCK_BYTES,
                 flush_max_ms: DEFAULT_FLUSH_MAX_MS,
                 commit_to_device: false,
+                defrag_lwm_pct: 50,
             }),
             StorageEngineConfig::Device(d) if !d.files.is_empty() || !d.devices.is_empty() => {
                 Some(Self {
@@ -58,6 +61,7 @@ impl StorageSettings {
                     wblock_bytes: d.write_block_size_bytes,
                     flush_max_ms: d.flush_max_ms,
                     commit_to_device: d.commit_to_device,
+                    defrag_lwm_pct: d.defrag_lwm_pct,
                 })
             }
             _ => None,
@@ -138,12 +142,18 @@ impl Persistence {
             wblock_bytes: s.wblock_bytes as u32,
             commit_to_device: s.commit_to_device,
             meta_path,
+            defrag_lwm_pct: s.defrag_lwm_pct,
         })
     }
 
     /// Appends an image; returns its packed location.
     pub fn append(&self, img: &RecordImage<'_>) -> Result<u64, StorageError> {
         self.writer.append(img).map(pack)
+    }
+
+    /// Appends an image moved by defragmentation (may use reserved blocks).
+    pub fn append_defrag(&self, img: &RecordImage<'_>) -> Result<u64, StorageError> {
+        self.writer.append_defrag(img).map(pack)
     }
 
     /// Releases a superseded image.

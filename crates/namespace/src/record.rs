@@ -90,6 +90,20 @@ impl Record {
         }
     }
 
+    /// Points the record at a new storage image (defragmentation moved it). Does nothing for a
+    /// record without a location.
+    pub fn set_location(&mut self, location: u64) {
+        if self
+            .data
+            .first()
+            .is_some_and(|h| h & HEAD_HAS_LOCATION != 0)
+        {
+            if let Some(dst) = self.data.get_mut(1..9) {
+                dst.copy_from_slice(&location.to_be_bytes());
+            }
+        }
+    }
+
     /// The storage location of the record's latest image, for persisted namespaces.
     pub fn location(&self) -> Option<u64> {
         let (&head, rest) = self.data.split_first()?;

@@ -60,6 +60,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         }
         if let Some(ms) = ns.flush_interval_ms() {
             tokio::spawn(flush_storage(ns.clone(), ms));
+            tokio::spawn(defrag(ns.clone()));
         }
     }
     if config.network.http.enabled {
@@ -152,6 +153,21 @@ async fn flush_storage(ns: Arc<aerie_namespace::Namespace>, interval_ms: u64) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(namespace = %ns.name, "flush failed: {e}"),
             Err(e) => tracing::error!(namespace = %ns.name, "flush task failed: {e}"),
+        }
+    }
+}
+
+/// Background defragmentation of a persisted namespace, a pass every `DEFRAG_PERIOD`.
+async fn defrag(ns: Arc<aerie_namespace::Namespace>) {
+    const DEFRAG_PERIOD: std::time::Duration = std::time::Duration::from_millis(500);
+    let mut tick = tokio::time::interval(DEFRAG_PERIOD);
+    loop {
+        tick.tick().await;
+        let ns2 = ns.clone();
+        if let Ok((freed, moved)) = tokio::task::spawn_blocking(move || ns2.defrag_pass()).await {
+            if freed > 0 || moved > 0 {
+                tracing::debug!(namespace = %ns.name, freed, moved, "defrag pass");
+            }
         }
     }
 }

@@ -49,8 +49,10 @@ fn sigkill(server: &ServerProcess) {
 }
 
 async fn connect(server: &ServerProcess) -> Client {
-    let mut policy = ClientPolicy::default();
-    policy.timeout = 5_000;
+    let policy = ClientPolicy {
+        timeout: 5_000,
+        ..ClientPolicy::default()
+    };
     Client::new(&policy, &server.hosts())
         .await
         .unwrap_or_else(|e| panic!("connect: {e}"))
@@ -92,7 +94,7 @@ async fn acknowledged_writes_survive_sigkill() {
             let k = (rng.next() % KEYS as u64) as i64;
             let key = as_key!(NS, SET, k);
             seq += 1;
-            let delete = rng.next() % 10 == 0;
+            let delete = rng.next().is_multiple_of(10);
             let target = if delete { None } else { Some(seq) };
             in_flight = Some((k, target));
             let ok = if delete {

@@ -248,25 +248,35 @@ mod tests {
         let devs = devices(&dir, 1, 3); // two usable blocks
         let w = BlockWriter::open(devs.clone(), cfg(false), 1, Vec::new())?;
         let data = vec![1u8; 20_000];
-        let a = w.append(&img(1, &data, false))?;
-        let b = w.append(&img(2, &data, false))?;
-        // Fill the rest so the writer rolls to block 2, then supersede both images.
-        w.append(&img(3, &data, false))?;
-        w.append(&img(4, &data, false))?;
-        w.append(&img(1, b"new", false))?;
-        w.append(&img(2, b"", true))?;
-        w.release(a);
-        w.release(b);
-        w.release(Location {
-            device: 0,
-            wblock: a.wblock,
-            offset: 0,
-            size: 20_000 + 48 + 1,
-        });
+        // With two blocks there is no room for the defragmentation reserve: write as
+        // defragmentation does.
+        let a = w.append_defrag(&img(1, &data, false))?;
+        let b = w.append_defrag(&img(2, &data, false))?;
+        let c = w.append_defrag(&img(3, &data, false))?;
+        // Block 1 is full: these go to block 2, superseding every image of block 1.
+        let c2 = w.append_defrag(&img(3, &data, false))?;
+        w.append_defrag(&img(1, b"new", false))?;
+        w.append_defrag(&img(2, b"", true))?;
+        assert_eq!((a.wblock, b.wblock, c.wblock), (1, 1, 1));
+        assert_eq!(c2.wblock, 2);
+        for l in [a, b, c] {
+            w.release(l);
+        }
+        // Fill block 2 so that the writer reuses block 1 under a new sequence number.
+        w.append_defrag(&img(4, &data, false))?;
+        w.append_defrag(&img(5, &data, false))?;
+        let later = vec![9u8; 20_000];
+        let e = w.append_defrag(&img(6, &later, false))?;
+        assert_eq!(e.wblock, 1, "block 1 was reused");
         w.flush()?;
         let (m, _) = replay(&devices(&dir, 1, 3));
         assert_eq!(m.get(&[1u8; 20]).map(Vec::as_slice), Some(&b"new"[..]));
-        assert!(!m.contains_key(&[2u8; 20]));
+        assert!(
+            !m.contains_key(&[2u8; 20]),
+            "the deleted digest stays deleted"
+        );
+        assert_eq!(m.get(&[6u8; 20]), Some(&later));
+        assert_eq!(m.len(), 5);
         Ok(())
     }
 }

@@ -125,6 +125,20 @@ impl BlockWriter {
     /// Appends an image and returns where it lives. With `commit_to_device`, returns only
     /// after the image is durable.
     pub fn append(&self, img: &RecordImage<'_>) -> Result<Location, StorageError> {
+        self.append_with(img, false)
+    }
+
+    /// Appends an image moved by defragmentation, which may use the reserved blocks that
+    /// client writes may not (otherwise a full device could never be compacted).
+    pub fn append_defrag(&self, img: &RecordImage<'_>) -> Result<Location, StorageError> {
+        self.append_with(img, true)
+    }
+
+    fn append_with(
+        &self,
+        img: &RecordImage<'_>,
+        use_reserve: bool,
+    ) -> Result<Location, StorageError> {
         let size = img.encoded_len();
         let padded = align_up(size);
         let wb = self.cfg.wblock_bytes as usize;
@@ -133,6 +147,9 @@ impl BlockWriter {
         }
         let mut st = self.state.lock();
         if st.current.is_none() || st.used + padded > wb {
+            if !use_reserve && st.free.len() <= self.reserve_blocks() {
+                return Err(StorageError::OutOfSpace);
+            }
             self.roll(&mut st)?;
         }
         let Some((device, wblock, seq)) = st.current else {
@@ -185,6 +202,62 @@ impl BlockWriter {
         if *l == 0 && current != Some((loc.device, loc.wblock)) {
             st.free.push_back((loc.device, loc.wblock));
         }
+    }
+
+    /// Blocks worth defragmenting: written, not being filled, not free, and holding live data
+    /// below `lwm_pct` percent of a block.
+    pub fn defrag_candidates(&self, lwm_pct: u8) -> Vec<(u16, u32)> {
+        let st = self.state.lock();
+        let current = st.current.map(|(d, b, _)| (d, b));
+        let threshold = u64::from(self.cfg.wblock_bytes) * u64::from(lwm_pct) / 100;
+        let mut out = Vec::new();
+        for (d, blocks) in st.live.iter().enumerate() {
+            for (b, &live) in blocks.iter().enumerate().skip(1) {
+                let id = (d as u16, b as u32);
+                if live > 0
+                    && u64::from(live) < threshold
+                    && Some(id) != current
+                    && !st.free.contains(&id)
+                {
+                    out.push(id);
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads a whole write block into `buf`; returns its sequence number, or `None` when the
+    /// block holds no valid header.
+    pub fn read_block(
+        &self,
+        device: u16,
+        wblock: u32,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<u64>, StorageError> {
+        let d = self
+            .devices
+            .get(device as usize)
+            .ok_or(StorageError::OutOfSpace)?;
+        let wb = self.cfg.wblock_bytes as usize;
+        buf.resize(wb, 0);
+        d.read_at(buf, wblock as u64 * wb as u64)
+            .map_err(|e| io_err(d.as_ref(), e))?;
+        Ok(format::decode_wblock_header(buf))
+    }
+
+    /// Live bytes of a block.
+    pub fn live_bytes(&self, device: u16, wblock: u32) -> u32 {
+        let st = self.state.lock();
+        st.live
+            .get(device as usize)
+            .and_then(|t| t.get(wblock as usize))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Blocks kept back from client writes for defragmentation: 2, or 1/64 of the device.
+    fn reserve_blocks(&self) -> usize {
+        (self.total_blocks() / 64).max(2)
     }
 
     /// Free write blocks left.
