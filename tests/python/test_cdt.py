@@ -231,6 +231,8 @@ def test_nested_list_index_create_on_empty_bin(client):
 # Bitwise
 
 
+# The helpers warn on every call that their value_byte_size argument will go away.
+@pytest.mark.filterwarnings("ignore:value_byte_size is deprecated:DeprecationWarning")
 def test_bitwise_ops(client):
     k = key("bits")
     blob = bytearray([0b00000001, 0b01000010, 0b00000011, 0b00000100, 0b00000101])

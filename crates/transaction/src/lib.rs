@@ -11,6 +11,7 @@
 // hot path: every client command passes through this crate.
 
 mod batch;
+mod cdt_ops;
 mod read;
 mod reply;
 mod request;

@@ -13,16 +13,27 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
     let ns = req.ns;
     let h = &req.msg.header;
     // Validate ops before taking the lock: a read accepts only read ops.
+    let mut has_cdt = false;
     for o in req.msg.ops() {
         if o.op_type != op::READ {
-            return fail(req, w, batch_index, unsupported_or_bad(o.op_type));
+            if !crate::cdt_ops::is_read(o.op_type) {
+                return fail(req, w, batch_index, unsupported_or_bad(o.op_type));
+            }
+            has_cdt = true;
         }
+    }
+    if has_cdt {
+        return crate::cdt_ops::execute_read(req, w, batch_index);
     }
     // Without ops: all bins, or none for a header read. With ops: each named bin, and for a
     // nameless op all bins when GET_ALL is set (a nameless op without it is a header read).
     let get_all = h.info1 & info1::GET_ALL != 0;
     let no_ops = req.msg.n_ops() == 0;
-    let all_bins = if no_ops { h.info1 & info1::GET_NO_BINS == 0 } else { false };
+    let all_bins = if no_ops {
+        h.info1 & info1::GET_NO_BINS == 0
+    } else {
+        false
+    };
 
     let now = time::now_secs();
     let mut idx = ns.partition(&req.digest).lock();
@@ -33,7 +44,13 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
         return ResultCode::NotFound;
     };
     read_touch(&mut r.meta, h.record_ttl, now);
-    reply::header(w, ResultCode::Ok, r.meta.generation, r.meta.void_time, batch_index);
+    reply::header(
+        w,
+        ResultCode::Ok,
+        r.meta.generation,
+        r.meta.void_time,
+        batch_index,
+    );
     if all_bins {
         for b in r.iter_bins() {
             w.op(op::READ, b.particle_type, b.name, b.value);
@@ -59,7 +76,7 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
 
 /// Read-touch: a read's `record_ttl` of 1..=100 asks to restore the record's original TTL
 /// once at least (100 - pct)% of it has elapsed (0 = namespace default, none here; -1 = never).
-fn read_touch(meta: &mut aerie_namespace::RecordMeta, pct: u32, now_secs: u32) {
+pub(crate) fn read_touch(meta: &mut aerie_namespace::RecordMeta, pct: u32, now_secs: u32) {
     if !(1..=100).contains(&pct) || meta.void_time == 0 {
         return;
     }
@@ -78,12 +95,11 @@ fn fail(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32, rc: ResultCo
     rc
 }
 
-/// The code for an op a plain read cannot carry: known-but-unimplemented families get
-/// UNSUPPORTED_FEATURE, anything else PARAMETER.
+/// The code for an op a plain read cannot carry: expression ops (not implemented yet) get
+/// UNSUPPORTED_FEATURE; anything else, CDT/bit/HLL modify ops included, PARAMETER.
 pub fn unsupported_or_bad(op_type: u8) -> ResultCode {
     match op_type {
-        op::CDT_READ | op::CDT_MODIFY | op::BIT_READ | op::BIT_MODIFY | op::HLL_READ | op::HLL_MODIFY | op::EXP_READ
-        | op::EXP_MODIFY => ResultCode::UnsupportedFeature,
+        op::EXP_READ | op::EXP_MODIFY => ResultCode::UnsupportedFeature,
         _ => ResultCode::Parameter,
     }
 }

@@ -13,6 +13,7 @@ use aerie_proto::{MsgWriter, Op, ResultCode};
 use aerie_record::bins::{FlatBins, MAX_BIN_NAME_BYTES};
 use aerie_record::{particle, time};
 
+use crate::cdt_ops;
 use crate::read::unsupported_or_bad;
 use crate::reply;
 use crate::request::Request;
@@ -45,7 +46,13 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
     } else {
         bump(&ns.stats.client_write_success);
     }
-    reply::header(w, ResultCode::Ok, out.generation, out.void_time, batch_index);
+    reply::header(
+        w,
+        ResultCode::Ok,
+        out.generation,
+        out.void_time,
+        batch_index,
+    );
     for r in &out.results {
         w.op(r.op_type, r.particle_type, &r.name, &r.value);
     }
@@ -79,7 +86,10 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
     }
     let get_all = h.info1 & aerie_proto::msg::info1::GET_ALL != 0;
 
-    let set_id = ns.sets.get_or_create(req.set).map_err(|_| ResultCode::Parameter)?;
+    let set_id = ns
+        .sets
+        .get_or_create(req.set)
+        .map_err(|_| ResultCode::Parameter)?;
     let now_secs = time::now_secs();
     let now_ms = time::now_ms();
 
@@ -114,7 +124,11 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
 
     if is_delete {
         remove(ns, &mut idx, &req.digest)?;
-        return Ok(Outcome { generation: 0, void_time: 0, results: Vec::new() });
+        return Ok(Outcome {
+            generation: 0,
+            void_time: 0,
+            results: Vec::new(),
+        });
     }
 
     let replace = h.info3 & (info3::CREATE_OR_REPLACE | info3::REPLACE_ONLY) != 0;
@@ -140,6 +154,14 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
                 record_deleted = true;
                 push_nil(respond_all, &o, &mut results);
             }
+            op::CDT_READ | op::BIT_READ | op::HLL_READ => {
+                let r = cdt_ops::read(bins.get(o.name), &o)?;
+                push_value(respond_all, &o, r, &mut results);
+            }
+            op::CDT_MODIFY | op::BIT_MODIFY | op::HLL_MODIFY => {
+                let r = cdt_ops::modify(&mut bins, &o)?;
+                push_value(respond_all, &o, r, &mut results);
+            }
             _ => {
                 modify_bin(&mut bins, &o)?;
                 push_nil(respond_all, &o, &mut results);
@@ -155,13 +177,23 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
         } else if !record_deleted {
             return Err(ResultCode::NotFound);
         }
-        return Ok(Outcome { generation: 0, void_time: 0, results });
+        return Ok(Outcome {
+            generation: 0,
+            void_time: 0,
+            results,
+        });
     }
     if bins.len() > MAX_BINS {
         return Err(ResultCode::Parameter);
     }
 
-    let void_time = void_time(ns, h.record_ttl, existing.map(|r| r.meta.void_time), set_id, now_secs)?;
+    let void_time = void_time(
+        ns,
+        h.record_ttl,
+        existing.map(|r| r.meta.void_time),
+        set_id,
+        now_secs,
+    )?;
     let generation = match existing {
         Some(r) => next_generation(r.meta.generation),
         None => 1,
@@ -181,20 +213,47 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
         Some(r) => now_ms.max(r.meta.last_update_ms + 1),
         None => now_ms,
     };
-    let meta = RecordMeta { last_update_ms, void_time, generation, set_id };
+    let meta = RecordMeta {
+        last_update_ms,
+        void_time,
+        generation,
+        set_id,
+    };
     drop(bins);
-    if ns.store(&mut idx, req.digest, meta, data, req.set).map_err(store_error)? && set_id != NO_SET {
+    if ns
+        .store(&mut idx, req.digest, meta, data, req.set)
+        .map_err(store_error)?
+        && set_id != NO_SET
+    {
         ns.sets.add_objects(set_id, 1);
     }
-    Ok(Outcome { generation, void_time, results })
+    Ok(Outcome {
+        generation,
+        void_time,
+        results,
+    })
 }
 
 /// Request-only checks, before any lock is taken.
 fn check_ops(req: &Request<'_>) -> Result<(), ResultCode> {
+    let replace = req.msg.header.info3 & (info3::CREATE_OR_REPLACE | info3::REPLACE_ONLY) != 0;
     for o in req.msg.ops() {
         match o.op_type {
             op::READ | op::TOUCH | op::DELETE => {}
-            op::WRITE | op::INCR | op::APPEND | op::PREPEND => {
+            // A modify op needs the bin's current value, which a record-level replace drops.
+            op::CDT_MODIFY | op::BIT_MODIFY | op::HLL_MODIFY if replace => {
+                return Err(ResultCode::Parameter)
+            }
+            op::WRITE
+            | op::INCR
+            | op::APPEND
+            | op::PREPEND
+            | op::CDT_READ
+            | op::CDT_MODIFY
+            | op::BIT_READ
+            | op::BIT_MODIFY
+            | op::HLL_READ
+            | op::HLL_MODIFY => {
                 if o.name.len() > MAX_BIN_NAME_BYTES {
                     return Err(ResultCode::BinName);
                 }
@@ -214,6 +273,10 @@ fn modify_bin<'b>(bins: &mut FlatBins<'b>, o: &Op<'b>) -> Result<(), ResultCode>
                 bins.remove(o.name);
                 return Ok(());
             }
+            if let Some(v) = cdt_ops::normalize_write(o.particle_type, o.value)? {
+                bins.set(name, o.particle_type, Cow::Owned(v));
+                return Ok(());
+            }
             match particle::canonical_int(o.particle_type, o.value) {
                 Ok(None) => bins.set(name, o.particle_type, Cow::Borrowed(o.value)),
                 Ok(Some(wide)) => bins.set(name, o.particle_type, Cow::Owned(wide.to_vec())),
@@ -222,23 +285,25 @@ fn modify_bin<'b>(bins: &mut FlatBins<'b>, o: &Op<'b>) -> Result<(), ResultCode>
         }
         op::INCR => {
             let new = match (o.particle_type, bins.get(o.name)) {
-                (particle::INTEGER, None) => {
-                    particle::read_int(o.value).ok_or(ResultCode::Parameter)?.to_be_bytes()
-                }
+                (particle::INTEGER, None) => particle::read_int(o.value)
+                    .ok_or(ResultCode::Parameter)?
+                    .to_be_bytes(),
                 (particle::INTEGER, Some((particle::INTEGER, cur))) => {
                     let add = particle::read_int(o.value).ok_or(ResultCode::Parameter)?;
                     let cur = particle::read_int(cur).ok_or(ResultCode::ServerError)?;
                     cur.wrapping_add(add).to_be_bytes()
                 }
-                (particle::FLOAT, None) => {
-                    particle::read_float(o.value).ok_or(ResultCode::Parameter)?.to_be_bytes()
-                }
+                (particle::FLOAT, None) => particle::read_float(o.value)
+                    .ok_or(ResultCode::Parameter)?
+                    .to_be_bytes(),
                 (particle::FLOAT, Some((particle::FLOAT, cur))) => {
                     let add = particle::read_float(o.value).ok_or(ResultCode::Parameter)?;
                     let cur = particle::read_float(cur).ok_or(ResultCode::ServerError)?;
                     (cur + add).to_be_bytes()
                 }
-                (particle::INTEGER | particle::FLOAT, Some(_)) => return Err(ResultCode::IncompatibleType),
+                (particle::INTEGER | particle::FLOAT, Some(_)) => {
+                    return Err(ResultCode::IncompatibleType)
+                }
                 _ => return Err(ResultCode::Parameter),
             };
             bins.set(name, o.particle_type, Cow::Owned(new.to_vec()));
@@ -278,16 +343,49 @@ fn read_into<'a>(bins: &FlatBins<'_>, o: &Op<'a>, get_all: bool, results: &mut V
         }
         for (n, t, v) in &bins.bins {
             let name = Cow::Owned(n.to_vec());
-            results.push(OpResult { op_type: op::READ, name, particle_type: *t, value: v.to_vec() });
+            results.push(OpResult {
+                op_type: op::READ,
+                name,
+                particle_type: *t,
+                value: v.to_vec(),
+            });
         }
     } else if let Some((t, v)) = bins.get(o.name) {
-        results.push(OpResult { op_type: op::READ, name: Cow::Borrowed(o.name), particle_type: t, value: v.to_vec() });
+        results.push(OpResult {
+            op_type: op::READ,
+            name: Cow::Borrowed(o.name),
+            particle_type: t,
+            value: v.to_vec(),
+        });
+    }
+}
+
+/// A CDT/bit/HLL op's result slot: its value, or a nil under RESPOND_ALL_OPS.
+fn push_value<'a>(
+    respond_all: bool,
+    o: &Op<'a>,
+    r: Option<cdt_ops::OpValue>,
+    results: &mut Vec<OpResult<'a>>,
+) {
+    match r {
+        Some((particle_type, value)) => results.push(OpResult {
+            op_type: o.op_type,
+            name: Cow::Borrowed(o.name),
+            particle_type,
+            value,
+        }),
+        None => push_nil(respond_all, o, results),
     }
 }
 
 fn push_nil<'a>(respond_all: bool, o: &Op<'a>, results: &mut Vec<OpResult<'a>>) {
     if respond_all {
-        results.push(OpResult { op_type: o.op_type, name: Cow::Borrowed(o.name), particle_type: 0, value: Vec::new() });
+        results.push(OpResult {
+            op_type: o.op_type,
+            name: Cow::Borrowed(o.name),
+            particle_type: 0,
+            value: Vec::new(),
+        });
     }
 }
 
@@ -296,7 +394,9 @@ fn remove(
     idx: &mut aerie_namespace::PartitionIndex,
     digest: &aerie_record::Digest,
 ) -> Result<(), ResultCode> {
-    ns.delete_record(idx, digest).map(|_| ()).map_err(store_error)
+    ns.delete_record(idx, digest)
+        .map(|_| ())
+        .map_err(store_error)
 }
 
 /// The result code for a storage failure.
