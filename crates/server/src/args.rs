@@ -7,12 +7,21 @@ pub const USAGE: &str = "usage:
       Run the server. Without --config: namespace `test` in memory, service on
       127.0.0.1:3000, console on 8080. --port 0 picks a free port; the server prints
       `aerie ready: service HOST:PORT` once it accepts connections.
+  aerie bench [options]
+      Load generator after asbench: -h HOST[:PORT] -n NS -k KEYS -o S:100 -w I|RU,50
+      -z CONNECTIONS --duration SECS ... (`aerie bench --help` lists them all).
+  aerie info [-h HOST[:PORT]] [COMMAND...]
+      Info requests after asinfo, e.g. `aerie info -h 127.0.0.1:3000 namespaces`.
   aerie version
   aerie help";
 
 #[derive(Debug)]
 pub enum Command {
     Server(ServerOpts),
+    /// `aerie bench ARGS`: the arguments are parsed by `aerie_bench`.
+    Bench(Vec<String>),
+    /// `aerie info ARGS`: the arguments are parsed by `aerie_bench::info`.
+    Info(Vec<String>),
     Version,
     Help,
 }
@@ -32,7 +41,11 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
         "server" => {
             let mut o = ServerOpts::default();
             while let Some(a) = it.next() {
-                let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+                let mut value = |name: &str| {
+                    it.next()
+                        .cloned()
+                        .ok_or_else(|| format!("{name} needs a value"))
+                };
                 match a.as_str() {
                     "--config" | "-c" => o.config = Some(PathBuf::from(value(a)?)),
                     "--address" => o.address = Some(value(a)?),
@@ -43,6 +56,8 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
             }
             Ok(Command::Server(o))
         }
+        "bench" => Ok(Command::Bench(it.cloned().collect())),
+        "info" => Ok(Command::Info(it.cloned().collect())),
         "version" | "--version" | "-V" => Ok(Command::Version),
         "help" | "--help" | "-h" => Ok(Command::Help),
         other => Err(format!("unknown command '{other}'")),
@@ -50,5 +65,28 @@ pub fn parse(argv: &[String]) -> Result<Command, String> {
 }
 
 fn port(s: &str) -> Result<u16, String> {
-    s.parse().map_err(|_| format!("invalid port '{s}': expected 0..65535"))
+    s.parse()
+        .map_err(|_| format!("invalid port '{s}': expected 0..65535"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn bench_and_info_pass_their_arguments_through() {
+        match parse(&argv("bench -h 127.0.0.1:3100 -w RU,80 --json")) {
+            Ok(Command::Bench(rest)) => assert_eq!(rest, argv("-h 127.0.0.1:3100 -w RU,80 --json")),
+            other => panic!("expected bench, got {other:?}"),
+        }
+        match parse(&argv("info -h 127.0.0.1:3100 namespaces")) {
+            Ok(Command::Info(rest)) => assert_eq!(rest, argv("-h 127.0.0.1:3100 namespaces")),
+            other => panic!("expected info, got {other:?}"),
+        }
+        assert!(matches!(parse(&argv("")), Ok(Command::Server(_))));
+    }
 }

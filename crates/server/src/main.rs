@@ -1,5 +1,6 @@
-//! `aerie`: the single binary. `aerie server` runs the database server; later subcommands
-//! (info, shell, bench, backup) share the same executable.
+//! `aerie`: the single binary. `aerie server` runs the database server; `aerie bench` and
+//! `aerie info` (from `aerie-bench`) drive and inspect a node; later subcommands (shell,
+//! backup) share the same executable.
 
 mod args;
 mod http;
@@ -23,9 +24,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         args::Command::Version => {
-            println!("aerie {} (Aerospike protocol {})", aerie_info::AERIE_VERSION, aerie_info::COMPAT_BUILD);
+            println!(
+                "aerie {} (Aerospike protocol {})",
+                aerie_info::AERIE_VERSION,
+                aerie_info::COMPAT_BUILD
+            );
             ExitCode::SUCCESS
         }
+        args::Command::Bench(rest) => ExitCode::from(aerie_bench::bench_main(&rest)),
+        args::Command::Info(rest) => ExitCode::from(aerie_bench::info_main(&rest)),
         args::Command::Server(opts) => match run_server(opts) {
             Ok(()) => ExitCode::SUCCESS,
             Err(msg) => {
@@ -58,7 +65,11 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
         .service
         .service_threads
         .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .thread_name("aerie-svc")
