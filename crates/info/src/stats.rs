@@ -8,7 +8,6 @@ use std::sync::atomic::Ordering;
 use aerie_config::StorageEngineConfig;
 use aerie_namespace::Namespace;
 use aerie_proto::info::param;
-use aerie_record::time;
 
 use crate::NodeContext;
 
@@ -26,7 +25,15 @@ pub fn namespace(ctx: &NodeContext, args: &str) -> String {
         return "type=unknown".to_owned();
     };
     let s = &ns.stats;
-    let (objects, data_bytes) = usage(ns);
+    let u = &ns.usage;
+    let objects = ns.n_objects();
+    let index_bytes: u64 = ns
+        .partitions()
+        .iter()
+        .map(|p| p.lock().memory_bytes() as u64)
+        .sum();
+    let device_total = u.device_total_bytes.load(Ordering::Relaxed);
+    let device_used = u.device_used_bytes.load(Ordering::Relaxed);
     let mut out = String::new();
     kv!(out,
         "ns_cluster_size" => 1,
@@ -36,11 +43,16 @@ pub fn namespace(ctx: &NodeContext, args: &str) -> String {
         "master_objects" => objects,
         "prole_objects" => 0,
         "expired_objects" => s.expired_objects.load(Ordering::Relaxed),
-        "evicted_objects" => 0,
+        "evicted_objects" => s.evicted_objects.load(Ordering::Relaxed),
         "truncated_records" => s.truncated_records.load(Ordering::Relaxed),
-        "data_used_bytes" => data_bytes,
-        "index_used_bytes" => objects * 64,
-        "stop_writes" => false,
+        "data_used_bytes" => u.data_bytes.load(Ordering::Relaxed),
+        "index_used_bytes" => index_bytes,
+        "device_used_bytes" => device_used,
+        "device_total_bytes" => device_total,
+        "device_free_pct" => if device_total == 0 { 100 } else { 100 - device_used * 100 / device_total },
+        "data_used_pct" => u.used_pct.load(Ordering::Relaxed),
+        "stop_writes" => ns.stop_writes(),
+        "fail_stop_writes" => s.stop_writes_refused.load(Ordering::Relaxed),
         "client_read_success" => s.client_read_success.load(Ordering::Relaxed),
         "client_read_not_found" => s.client_read_not_found.load(Ordering::Relaxed),
         "client_read_error" => s.client_read_error.load(Ordering::Relaxed),
@@ -67,22 +79,6 @@ fn config_of(ns: &Namespace, out: &mut String) {
         "evict-used-pct" => c.evict_used_pct,
         "storage-engine" => match c.storage { StorageEngineConfig::Memory(_) => "memory", StorageEngineConfig::Device(_) => "device" },
     );
-}
-
-/// Live objects and data bytes in a namespace (one pass under each partition's lock).
-fn usage(ns: &Namespace) -> (u64, u64) {
-    let now = time::now_secs();
-    let (mut n, mut bytes) = (0u64, 0u64);
-    for p in ns.partitions() {
-        let idx = p.lock();
-        for (_, r) in idx.iter_from(None) {
-            if ns.is_live(r, now) {
-                n += 1;
-                bytes += r.data_size() as u64;
-            }
-        }
-    }
-    (n, bytes)
 }
 
 /// `sets`, `sets/<ns>`, `sets/<ns>/<set>`.
@@ -175,6 +171,7 @@ pub fn statistics(ctx: &NodeContext) -> String {
         "proto_errors" => s.proto_errors.load(Ordering::Relaxed),
         "migrate_partitions_remaining" => 0,
     );
+    ctx.latencies.push_statistics(&mut out);
     out.pop();
     out
 }

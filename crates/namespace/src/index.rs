@@ -43,6 +43,8 @@ impl Leaf {
 pub struct PartitionIndex {
     leaves: Vec<Leaf>,
     len: usize,
+    /// Sum of the records' data sizes (key sections and bins), for usage accounting.
+    data_bytes: usize,
 }
 
 impl PartitionIndex {
@@ -70,11 +72,16 @@ impl PartitionIndex {
         }
         let li = self.leaf_for(&digest);
         let leaf = self.leaves.get_mut(li)?;
+        self.data_bytes += record.data_size();
         match leaf.keys.binary_search(&digest) {
-            Ok(i) => leaf
-                .vals
-                .get_mut(i)
-                .map(|slot| std::mem::replace(slot, record)),
+            Ok(i) => {
+                let old = leaf
+                    .vals
+                    .get_mut(i)
+                    .map(|slot| std::mem::replace(slot, record));
+                self.data_bytes -= old.as_ref().map_or(0, Record::data_size);
+                old
+            }
             Err(i) => {
                 if leaf.keys.len() == leaf.keys.capacity() {
                     leaf.keys.reserve_exact(GROW_STEP);
@@ -108,6 +115,7 @@ impl PartitionIndex {
         leaf.keys.remove(i);
         let removed = leaf.vals.remove(i);
         self.len -= 1;
+        self.data_bytes -= removed.data_size();
         self.after_shrink(li);
         Some(removed)
     }
@@ -115,6 +123,11 @@ impl PartitionIndex {
     /// Number of entries (expired ones not yet reclaimed included).
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Bytes of record data (key sections and bins) held by the partition's records.
+    pub fn data_bytes(&self) -> usize {
+        self.data_bytes
     }
 
     /// Whether the partition holds no entries.
@@ -173,6 +186,7 @@ impl PartitionIndex {
                     leaf.vals.swap(w, r);
                     w += 1;
                 } else {
+                    self.data_bytes -= v.data_size();
                     on_remove(v);
                 }
             }
@@ -259,6 +273,8 @@ mod tests {
             .collect();
         let want: Vec<(Digest, u64)> = model.iter().map(|(d, t)| (*d, *t)).collect();
         prop_assert_eq!(got, want);
+        let data: usize = idx.iter_from(None).map(|(_, r)| r.data_size()).sum();
+        prop_assert_eq!(idx.data_bytes(), data);
         for leaf in &idx.leaves {
             prop_assert!(!leaf.keys.is_empty() && leaf.keys.len() <= LEAF_MAX);
         }

@@ -17,7 +17,7 @@ mod record;
 mod sets;
 
 pub use index::PartitionIndex;
-pub use namespace::{bump, Namespace, NamespaceStats, Registry, StoreError, TruncateError};
+pub use namespace::{bump, Namespace, NamespaceStats, Registry, StoreError, TruncateError, Usage};
 pub use partition::{NodeId, OwnershipTable, Partition};
 pub use persist::Persistence;
 pub use record::{Record, RecordMeta};

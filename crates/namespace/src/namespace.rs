@@ -27,7 +27,23 @@ pub struct NamespaceStats {
     pub batch_sub_read_success: AtomicU64,
     pub batch_sub_write_success: AtomicU64,
     pub expired_objects: AtomicU64,
+    pub evicted_objects: AtomicU64,
     pub truncated_records: AtomicU64,
+    pub stop_writes_refused: AtomicU64,
+}
+
+/// Space use of a namespace, refreshed by the supervisor every second.
+#[derive(Debug, Default)]
+pub struct Usage {
+    /// Record data bytes held in memory.
+    pub data_bytes: AtomicU64,
+    /// Storage bytes in use (whole write blocks), for persisted namespaces.
+    pub device_used_bytes: AtomicU64,
+    pub device_total_bytes: AtomicU64,
+    /// The percentage that `stop-writes-used-pct` and `evict-used-pct` compare against.
+    pub used_pct: AtomicU64,
+    /// Writes are refused while this is set.
+    pub stop_writes: std::sync::atomic::AtomicBool,
 }
 
 /// Bumps a counter.
@@ -48,6 +64,7 @@ pub struct Namespace {
     truncate_lut_ms: AtomicU64,
     ownership: RwLock<Arc<OwnershipTable>>,
     persistence: Option<Persistence>,
+    pub usage: Usage,
 }
 
 /// Why a record could not be stored. Exhaustive on purpose: callers map each variant to a
@@ -88,8 +105,100 @@ impl Namespace {
             truncate_lut_ms: AtomicU64::new(0),
             ownership: RwLock::new(Arc::new(OwnershipTable::single_node(node, N_PARTITIONS))),
             persistence: None,
+            usage: Usage::default(),
             config,
         }
+    }
+
+    /// Recomputes space use and the stop-writes flag. Memory namespaces measure record data
+    /// against `data-size` (no limit without one); persisted namespaces measure write blocks
+    /// in use against the storage size.
+    pub fn update_usage(&self) {
+        let data: u64 = self
+            .partitions
+            .iter()
+            .map(|p| p.lock().data_bytes() as u64)
+            .sum();
+        self.usage.data_bytes.store(data, Ordering::Relaxed);
+        let pct = match (&self.persistence, &self.config.storage) {
+            (Some(p), _) => {
+                let wb = u64::from(p.wblock_bytes);
+                let total = p.writer.total_blocks() as u64;
+                let used = total.saturating_sub(p.writer.free_blocks() as u64);
+                self.usage
+                    .device_used_bytes
+                    .store(used * wb, Ordering::Relaxed);
+                self.usage
+                    .device_total_bytes
+                    .store(total * wb, Ordering::Relaxed);
+                (used * 100).checked_div(total).unwrap_or(0)
+            }
+            (None, aerie_config::StorageEngineConfig::Memory(m)) => m
+                .data_size_bytes
+                .and_then(|size| (data * 100).checked_div(size))
+                .unwrap_or(0),
+            (None, _) => 0,
+        };
+        self.usage.used_pct.store(pct, Ordering::Relaxed);
+        let limit = u64::from(self.config.stop_writes_used_pct);
+        let stop = limit > 0 && pct >= limit;
+        let was = self.usage.stop_writes.swap(stop, Ordering::Relaxed);
+        if stop != was {
+            tracing::warn!(namespace = %self.name, used_pct = pct, stop_writes = stop, "stop-writes changed");
+        }
+    }
+
+    /// Whether client writes are refused for lack of space.
+    #[inline]
+    pub fn stop_writes(&self) -> bool {
+        self.usage.stop_writes.load(Ordering::Relaxed)
+    }
+
+    /// Eviction: when use is above `evict-used-pct`, removes the records that expire soonest
+    /// (never-expiring records are never evicted), `evict-tenths-pct` tenths of a percent of
+    /// the evictable records per pass. Returns the records evicted.
+    pub fn evict_pass(&self) -> u64 {
+        let limit = u64::from(self.config.evict_used_pct);
+        if limit == 0 || self.usage.used_pct.load(Ordering::Relaxed) < limit {
+            return 0;
+        }
+        // Find the void-time cut-off below which the target share of records lies.
+        let mut void_times: Vec<u32> = Vec::new();
+        for p in self.partitions.iter() {
+            let idx = p.lock();
+            void_times.extend(
+                idx.iter_from(None)
+                    .map(|(_, r)| r.meta.void_time)
+                    .filter(|&v| v != 0),
+            );
+        }
+        if void_times.is_empty() {
+            tracing::warn!(namespace = %self.name, "above evict-used-pct but no record has a TTL to evict");
+            return 0;
+        }
+        let tenths = u64::from(self.config.evict_tenths_pct.max(1));
+        let target = ((void_times.len() as u64 * tenths).div_ceil(1000)).max(1) as usize;
+        let nth = target.min(void_times.len()) - 1;
+        let (_, &mut cutoff, _) = void_times.select_nth_unstable(nth);
+        let mut evicted = 0u64;
+        for p in self.partitions.iter() {
+            let mut idx = p.lock();
+            idx.retain(
+                |_, r| r.meta.void_time == 0 || r.meta.void_time > cutoff,
+                |r| {
+                    evicted += 1;
+                    if r.meta.set_id != NO_SET {
+                        self.sets.add_objects(r.meta.set_id, -1);
+                    }
+                    self.release_image(r);
+                },
+            );
+        }
+        self.stats
+            .evicted_objects
+            .fetch_add(evicted, Ordering::Relaxed);
+        tracing::info!(namespace = %self.name, evicted, cutoff_void_time = cutoff, "eviction pass");
+        evicted
     }
 
     /// Opens a namespace: with storage files configured, replays them (cold start) and
@@ -210,6 +319,12 @@ impl Namespace {
         data: Vec<u8>,
         set_name: &[u8],
     ) -> Result<bool, StoreError> {
+        if self.stop_writes() {
+            self.stats
+                .stop_writes_refused
+                .fetch_add(1, Ordering::Relaxed);
+            return Err(StoreError::OutOfSpace);
+        }
         let Some(p) = &self.persistence else {
             return Ok(idx.insert(digest, Record::from_data(meta, data)).is_none());
         };

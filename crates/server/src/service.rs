@@ -15,7 +15,8 @@ use aerie_namespace::Registry;
 use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use aerie_transaction::{Dispatched, Step, StreamJob};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -53,11 +54,13 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         started,
         service_stats: ServiceStats::default(),
         partition_generation: AtomicU64::new(1),
+        latencies: aerie_info::Latencies::new(&config.namespaces),
     });
     for ns in ctx.registry.iter() {
         if ns.config.nsup_period_secs > 0 {
             tokio::spawn(nsup(ns.clone()));
         }
+        tokio::spawn(track_usage(ns.clone()));
         if let Some(ms) = ns.flush_interval_ms() {
             tokio::spawn(flush_storage(ns.clone(), ms));
             tokio::spawn(defrag(ns.clone()));
@@ -136,8 +139,20 @@ async fn nsup(ns: Arc<aerie_namespace::Namespace>) {
         tick.tick().await;
         let ns2 = ns.clone();
         let started = Instant::now();
-        if let Ok(n) = tokio::task::spawn_blocking(move || ns2.expire_pass()).await {
-            tracing::info!(namespace = %ns.name, expired = n, ms = started.elapsed().as_millis() as u64, "nsup pass");
+        let pass = tokio::task::spawn_blocking(move || {
+            let expired = ns2.expire_pass();
+            ns2.update_usage();
+            let evicted = ns2.evict_pass();
+            (expired, evicted)
+        });
+        if let Ok((expired, evicted)) = pass.await {
+            tracing::info!(
+                namespace = %ns.name,
+                expired,
+                evicted,
+                ms = started.elapsed().as_millis() as u64,
+                "nsup pass"
+            );
         }
     }
 }
@@ -169,6 +184,16 @@ async fn defrag(ns: Arc<aerie_namespace::Namespace>) {
                 tracing::debug!(namespace = %ns.name, freed, moved, "defrag pass");
             }
         }
+    }
+}
+
+/// Refreshes a namespace's space use and stop-writes flag every second.
+async fn track_usage(ns: Arc<aerie_namespace::Namespace>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let ns2 = ns.clone();
+        let _ = tokio::task::spawn_blocking(move || ns2.update_usage()).await;
     }
 }
 
@@ -228,8 +253,17 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     dst.copy_from_slice(&ProtoHeader::encode(ProtoType::Info, size));
                 }
             }
-            ProtoType::Msg => aerie_transaction::dispatch(&ctx.registry, &body, &mut out),
+            ProtoType::Msg => {
+                let started = Instant::now();
+                if let Dispatched::Stream(job) =
+                    aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
+                {
+                    stream_reply(&mut writer, job, &mut out, false).await?;
+                }
+                ctx.latencies.record(&body, started);
+            }
             ProtoType::Compressed => {
+                let started = Instant::now();
                 let inner = compress::inflate(&body, &mut inflated).map_err(|e| {
                     ctx.service_stats
                         .proto_errors
@@ -245,13 +279,17 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     .get(1)
                     .is_some_and(|i1| i1 & info1::COMPRESS_RESPONSE != 0)
                     && inflated.len() >= MSG_HEADER_SIZE;
-                if compress_reply {
-                    let mut plain = Vec::new();
-                    aerie_transaction::dispatch(&ctx.registry, &inflated, &mut plain);
+                let mut plain = Vec::new();
+                let target = if compress_reply { &mut plain } else { &mut out };
+                let streamed =
+                    aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target);
+                if compress_reply && !plain.is_empty() {
                     compress::deflate_frame(&plain, &mut out)?;
-                } else {
-                    aerie_transaction::dispatch(&ctx.registry, &inflated, &mut out);
                 }
+                if let Dispatched::Stream(job) = streamed {
+                    stream_reply(&mut writer, job, &mut out, compress_reply).await?;
+                }
+                ctx.latencies.record(&inflated, started);
             }
             ProtoType::Admin => {
                 let command = body.get(2).copied().unwrap_or(0);
@@ -272,6 +310,35 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             if b.capacity() > KEEP_BUFFER_BYTES {
                 *b = Vec::new();
             }
+        }
+    }
+}
+
+/// Drives a scan or query: writes each frame as it is produced, so memory stays at about one
+/// frame whatever the scan's size. The final frame is left in `out` for the caller to write.
+/// With `compress`, each frame is sent as its own compressed frame.
+async fn stream_reply<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    mut job: StreamJob,
+    out: &mut Vec<u8>,
+    compress: bool,
+) -> Result<(), ConnError> {
+    let mut plain = Vec::new();
+    // Each `More` sends records or finishes a partition, so the loop ends.
+    loop {
+        let frame = if compress { &mut plain } else { &mut *out };
+        let step = job.next_frame(frame);
+        if compress && !plain.is_empty() {
+            compress::deflate_frame(&plain, out)?;
+            plain.clear();
+        }
+        match step {
+            Step::More => {
+                writer.write_all(out).await?;
+                out.clear();
+            }
+            Step::Wait(d) => tokio::time::sleep(d).await,
+            Step::Finished => return Ok(()),
         }
     }
 }
