@@ -49,7 +49,7 @@ pub fn namespace(ctx: &NodeContext, args: &str) -> String {
         "index_used_bytes" => index_bytes,
         "device_used_bytes" => device_used,
         "device_total_bytes" => device_total,
-        "device_free_pct" => if device_total == 0 { 100 } else { 100 - device_used * 100 / device_total },
+        "device_free_pct" => 100 - (device_used * 100).checked_div(device_total).unwrap_or(0),
         "data_used_pct" => u.used_pct.load(Ordering::Relaxed),
         "stop_writes" => ns.stop_writes(),
         "fail_stop_writes" => s.stop_writes_refused.load(Ordering::Relaxed),
