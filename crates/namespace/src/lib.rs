@@ -9,6 +9,7 @@
 //! command on one record (never across an await). There is no namespace-wide lock on the
 //! record path; the set table is read-mostly.
 
+mod hook;
 mod index;
 mod namespace;
 mod partition;
@@ -16,6 +17,7 @@ mod persist;
 mod record;
 mod sets;
 
+pub use hook::RecordHook;
 pub use index::PartitionIndex;
 pub use namespace::{bump, Namespace, NamespaceStats, Registry, StoreError, TruncateError, Usage};
 pub use partition::{NodeId, OwnershipTable, Partition};

@@ -65,6 +65,15 @@ pub struct Namespace {
     ownership: RwLock<Arc<OwnershipTable>>,
     persistence: Option<Persistence>,
     pub usage: Usage,
+    /// Told of every record change (secondary indexes); see `crate::hook`.
+    hook: std::sync::OnceLock<Arc<dyn crate::hook::RecordHook>>,
+}
+
+/// One replayed image during cold start: `record` is `None` for a tombstone.
+struct Replayed {
+    digest: Digest,
+    order: u64,
+    record: Option<Record>,
 }
 
 /// Why a record could not be stored. Exhaustive on purpose: callers map each variant to a
@@ -106,6 +115,7 @@ impl Namespace {
             ownership: RwLock::new(Arc::new(OwnershipTable::single_node(node, N_PARTITIONS))),
             persistence: None,
             usage: Usage::default(),
+            hook: std::sync::OnceLock::new(),
             config,
         }
     }
@@ -184,7 +194,10 @@ impl Namespace {
         for p in self.partitions.iter() {
             let mut idx = p.lock();
             idx.retain(
-                |_, r| r.meta.void_time == 0 || r.meta.void_time > cutoff,
+                |d, r| {
+                    let keep = r.meta.void_time == 0 || r.meta.void_time > cutoff;
+                    self.unhook_unless(keep, d, r)
+                },
                 |r| {
                     evicted += 1;
                     if r.meta.set_id != NO_SET {
@@ -221,77 +234,87 @@ impl Namespace {
             s.files.first().map(String::as_str).unwrap_or("aerie")
         ));
         self.load_truncate_meta(&meta_path);
-        // Tombstones that end up as a digest's last word must stay on disk, so that older
-        // images of the digest never come back.
-        let mut tombstones: std::collections::HashMap<Digest, aerie_storage::Location> =
-            std::collections::HashMap::new();
+        // Replay: every image goes to its partition's run in write order. Every tombstone
+        // counts as live data until defragmentation finds it obsolete (its digest written
+        // again), so that older images of a deleted digest never come back.
+        let mut runs: Vec<Vec<Replayed>> = (0..N_PARTITIONS).map(|_| Vec::new()).collect();
+        let mut tombstones: Vec<aerie_storage::Location> = Vec::new();
+        let mut order = 0u64;
+        let mut last_set: (Vec<u8>, SetId) = (Vec::new(), NO_SET);
         let mut set_error = None;
         let summary = aerie_storage::scan::scan_devices(
             &devices,
             &self.name,
             s.wblock_bytes as u32,
             |img, loc| {
-                let mut idx = self.partition(&img.digest).lock();
-                if img.tombstone {
-                    idx.remove(&img.digest);
-                    tombstones.insert(img.digest, loc);
-                    return;
-                }
-                tombstones.remove(&img.digest);
-                let set_id = match self.sets.get_or_create(img.set) {
-                    Ok(id) => id,
-                    Err(e) => {
-                        set_error = Some(e);
-                        NO_SET
+                order += 1;
+                let record = if img.tombstone {
+                    tombstones.push(loc);
+                    None
+                } else {
+                    if img.set != last_set.0.as_slice() {
+                        let id = self.sets.get_or_create(img.set).unwrap_or_else(|e| {
+                            set_error = Some(e);
+                            NO_SET
+                        });
+                        last_set = (img.set.to_vec(), id);
                     }
+                    let meta = RecordMeta {
+                        last_update_ms: img.last_update_ms,
+                        void_time: img.void_time,
+                        generation: img.generation,
+                        set_id: last_set.1,
+                    };
+                    Some(Record::with_location_from(
+                        meta,
+                        img.data,
+                        persist::pack(loc),
+                    ))
                 };
-                let meta = RecordMeta {
-                    last_update_ms: img.last_update_ms,
-                    void_time: img.void_time,
-                    generation: img.generation,
-                    set_id,
-                };
-                idx.insert(
-                    img.digest,
-                    Record::with_location_from(meta, img.data, persist::pack(loc)),
-                );
+                let pid = partition_id(&img.digest) as usize;
+                if let Some(run) = runs.get_mut(pid) {
+                    run.push(Replayed {
+                        digest: img.digest,
+                        order,
+                        record,
+                    });
+                }
             },
         )?;
         if let Some(e) = set_error {
             tracing::warn!(namespace = %self.name, "cold start: a set name could not be restored: {e:?}");
         }
-        // Drop what expired or was truncated while the server was down; count the rest.
-        let now = time::now_secs();
+        let scan_ms = started.elapsed().as_millis() as u64;
+        self.build_indexes(runs);
+        // Count what survived and the live bytes of every write block.
         let wb = s.wblock_bytes;
         let mut live: Vec<Vec<u32>> = devices
             .iter()
             .map(|d| vec![0; (d.len() / wb) as usize])
             .collect();
-        let mut kept = 0u64;
-        for p in self.partitions.iter() {
-            let mut idx = p.lock();
-            idx.retain(|_, r| self.is_live(r, now), |_| {});
-            for (_, r) in idx.iter_from(None) {
-                kept += 1;
-                self.sets.add_objects(r.meta.set_id, 1);
-                if let Some(l) = r.location().map(persist::unpack) {
-                    if let Some(slot) = live
-                        .get_mut(l.device as usize)
-                        .and_then(|t| t.get_mut(l.wblock as usize))
-                    {
-                        *slot += l.size;
-                    }
-                }
-            }
-        }
-        for l in tombstones.values() {
+        let mut add_live = |l: aerie_storage::Location| {
             if let Some(slot) = live
                 .get_mut(l.device as usize)
                 .and_then(|t| t.get_mut(l.wblock as usize))
             {
                 *slot += aerie_storage::format::align_up(l.size as usize) as u32;
             }
+        };
+        let mut kept = 0u64;
+        for p in self.partitions.iter() {
+            let idx = p.lock();
+            for (_, r) in idx.iter_from(None) {
+                kept += 1;
+                self.sets.add_objects(r.meta.set_id, 1);
+                if let Some(l) = r.location().map(persist::unpack) {
+                    add_live(l);
+                }
+            }
         }
+        for l in tombstones {
+            add_live(l);
+        }
+        tracing::info!(namespace = %self.name, scan_ms, "cold start: files replayed");
         let p = Persistence::start(&self.name, s, devices, &summary, live)?;
         tracing::info!(
             namespace = %self.name,
@@ -306,6 +329,43 @@ impl Namespace {
         );
         self.persistence = Some(p);
         Ok(())
+    }
+
+    /// Builds every partition's index from its replayed images, in parallel: sort by digest
+    /// then write order, keep each digest's last image, and drop tombstones, expired and
+    /// truncated records. Bulk building avoids the cost of one sorted insert per image.
+    fn build_indexes(&self, mut runs: Vec<Vec<Replayed>>) {
+        let now = time::now_secs();
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 8);
+        let per_thread = runs.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            for (chunk_no, chunk) in runs.chunks_mut(per_thread).enumerate() {
+                scope.spawn(move || {
+                    for (i, run) in chunk.iter_mut().enumerate() {
+                        let pid = chunk_no * per_thread + i;
+                        let mut run = std::mem::take(run);
+                        run.sort_unstable_by(|a, b| {
+                            a.digest.cmp(&b.digest).then(a.order.cmp(&b.order))
+                        });
+                        let mut entries: Vec<(Digest, Record)> = Vec::with_capacity(run.len());
+                        let mut it = run.into_iter().peekable();
+                        while let Some(r) = it.next() {
+                            if it.peek().is_some_and(|next| next.digest == r.digest) {
+                                continue; // a later image of the same digest wins
+                            }
+                            if let Some(rec) = r.record.filter(|rec| self.is_live(rec, now)) {
+                                entries.push((r.digest, rec));
+                            }
+                        }
+                        if let Some(p) = self.partitions.get(pid) {
+                            *p.lock() = PartitionIndex::from_sorted(entries);
+                        }
+                    }
+                });
+            }
+        });
     }
 
     /// Stores a record under the caller's partition lock: appends its image to storage when
@@ -326,7 +386,9 @@ impl Namespace {
             return Err(StoreError::OutOfSpace);
         }
         let Some(p) = &self.persistence else {
-            return Ok(idx.insert(digest, Record::from_data(meta, data)).is_none());
+            let old = idx.insert(digest, Record::from_data(meta, data));
+            self.record_changed(idx, &digest, old.as_ref());
+            return Ok(old.is_none());
         };
         let img = aerie_storage::RecordImage {
             digest,
@@ -338,7 +400,9 @@ impl Namespace {
             data: &data,
         };
         let loc = p.append(&img)?;
-        match idx.insert(digest, Record::with_location(meta, data, loc)) {
+        let old = idx.insert(digest, Record::with_location(meta, data, loc));
+        self.record_changed(idx, &digest, old.as_ref());
+        match old {
             Some(old) => {
                 if let Some(l) = old.location() {
                     p.release(l);
@@ -386,6 +450,9 @@ impl Namespace {
 
     fn unindex(&self, idx: &mut PartitionIndex, digest: &Digest) -> Option<Record> {
         let r = idx.remove(digest)?;
+        if let Some(h) = self.hook.get() {
+            h.changed(digest, Some(&r), None);
+        }
         if r.meta.set_id != NO_SET {
             self.sets.add_objects(r.meta.set_id, -1);
         }
@@ -566,6 +633,38 @@ impl Namespace {
         *self.ownership.write() = Arc::new(table);
     }
 
+    /// Installs the record-change hook, or returns the one already installed.
+    pub fn hook_or_init(
+        &self,
+        init: impl FnOnce() -> Arc<dyn crate::hook::RecordHook>,
+    ) -> &Arc<dyn crate::hook::RecordHook> {
+        self.hook.get_or_init(init)
+    }
+
+    /// The record-change hook, if one is installed.
+    pub fn hook(&self) -> Option<&Arc<dyn crate::hook::RecordHook>> {
+        self.hook.get()
+    }
+
+    /// Tells the hook that `digest` now holds what `idx` has for it (after an insert).
+    #[inline]
+    fn record_changed(&self, idx: &PartitionIndex, digest: &Digest, old: Option<&Record>) {
+        if let Some(h) = self.hook.get() {
+            h.changed(digest, old, idx.get(digest));
+        }
+    }
+
+    /// For sweeps: tells the hook of a record about to be removed; returns `keep`.
+    #[inline]
+    fn unhook_unless(&self, keep: bool, digest: &Digest, r: &Record) -> bool {
+        if !keep {
+            if let Some(h) = self.hook.get() {
+                h.changed(digest, Some(r), None);
+            }
+        }
+        keep
+    }
+
     /// Whether a stored record is visible: not expired and not truncated.
     #[inline]
     pub fn is_live(&self, r: &Record, now_secs: u32) -> bool {
@@ -630,9 +729,10 @@ impl Namespace {
         for p in self.partitions.iter() {
             let mut idx = p.lock();
             idx.retain(
-                |_, r| {
-                    !(set_id.is_none_or(|id| id == r.meta.set_id)
-                        && r.meta.last_update_ms <= cutoff)
+                |d, r| {
+                    let keep = !(set_id.is_none_or(|id| id == r.meta.set_id)
+                        && r.meta.last_update_ms <= cutoff);
+                    self.unhook_unless(keep, d, r)
                 },
                 |r| {
                     removed += 1;
@@ -659,7 +759,7 @@ impl Namespace {
         for p in self.partitions.iter() {
             let mut idx = p.lock();
             idx.retain(
-                |_, r| !r.is_expired(now),
+                |d, r| self.unhook_unless(!r.is_expired(now), d, r),
                 |r| {
                     removed += 1;
                     if r.meta.set_id != NO_SET {
