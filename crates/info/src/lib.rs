@@ -7,6 +7,9 @@
 //! ownership table, so clustering only has to change that table.
 
 mod cluster;
+mod latency;
+pub mod process;
+mod sindex;
 mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +19,8 @@ use std::time::Instant;
 use aerie_config::Config;
 use aerie_namespace::Registry;
 use aerie_proto::info::{self, param, push_reply, split_command};
+
+pub use latency::{percentile_us, Histogram, Kind, Latencies, Sample, N_BUCKETS, N_LATENCY_COLS};
 
 /// Protocol version the node reports in `build`; clients choose features from it.
 pub const COMPAT_BUILD: &str = "8.1.2.0";
@@ -47,6 +52,8 @@ pub struct NodeContext {
     pub service_stats: ServiceStats,
     /// Bumped whenever partition ownership changes.
     pub partition_generation: AtomicU64,
+    /// Latency histograms and activity samples (`latencies:`, the console, the ticker).
+    pub latencies: Latencies,
 }
 
 impl NodeContext {
@@ -112,6 +119,7 @@ pub fn answer(ctx: &NodeContext, cmd: &str) -> String {
         "sets" => stats::sets(ctx, args),
         "bins" => stats::bins(ctx, args),
         "statistics" => stats::statistics(ctx),
+        "latencies" => ctx.latencies.answer(args),
         "get-config" => stats::get_config(ctx, args),
         "set-config" => "ERROR:4:no dynamic parameters are supported yet".to_owned(),
         "truncate" => truncate(ctx, args, false),
@@ -119,7 +127,12 @@ pub fn answer(ctx: &NodeContext, cmd: &str) -> String {
         "truncate-undo" | "truncate-namespace-undo" => {
             "ERROR:4:truncate is applied at once; there is nothing to undo".to_owned()
         }
-        "sindex-list" | "sindex" | "udf-list" | "query-show" | "scan-show" | "jobs" => String::new(),
+        "sindex-create" => sindex::create(ctx, args),
+        "sindex-delete" => sindex::delete(ctx, args),
+        "sindex-exists" => sindex::exists(ctx, args),
+        "sindex-list" => sindex::list(ctx, args),
+        "sindex-stat" | "sindex" => sindex::stat(ctx, args),
+        "udf-list" | "query-show" | "scan-show" | "jobs" => String::new(),
         _ => cluster::answer(ctx, name, args).unwrap_or_else(|| "ERROR:4:unrecognized command".to_owned()),
     }
 }

@@ -171,6 +171,7 @@ pub fn statistics(ctx: &NodeContext) -> String {
         "proto_errors" => s.proto_errors.load(Ordering::Relaxed),
         "migrate_partitions_remaining" => 0,
     );
+    ctx.latencies.push_statistics(&mut out);
     out.pop();
     out
 }

@@ -5,6 +5,7 @@
 mod args;
 mod http;
 mod service;
+mod ticker;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -15,7 +15,8 @@ use aerie_namespace::Registry;
 use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use aerie_transaction::{Dispatched, Step, StreamJob};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
@@ -53,6 +54,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         started,
         service_stats: ServiceStats::default(),
         partition_generation: AtomicU64::new(1),
+        latencies: aerie_info::Latencies::new(&config.namespaces),
     });
     for ns in ctx.registry.iter() {
         if ns.config.nsup_period_secs > 0 {
@@ -64,6 +66,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             tokio::spawn(defrag(ns.clone()));
         }
     }
+    crate::ticker::spawn(ctx.clone());
     if config.network.http.enabled {
         crate::http::start(&config, ctx.clone()).await?;
     }
@@ -251,8 +254,17 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     dst.copy_from_slice(&ProtoHeader::encode(ProtoType::Info, size));
                 }
             }
-            ProtoType::Msg => aerie_transaction::dispatch(&ctx.registry, &body, &mut out),
+            ProtoType::Msg => {
+                let started = Instant::now();
+                if let Dispatched::Stream(job) =
+                    aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
+                {
+                    stream_reply(&mut writer, job, &mut out, false).await?;
+                }
+                ctx.latencies.record(&body, started);
+            }
             ProtoType::Compressed => {
+                let started = Instant::now();
                 let inner = compress::inflate(&body, &mut inflated).map_err(|e| {
                     ctx.service_stats
                         .proto_errors
@@ -268,13 +280,17 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     .get(1)
                     .is_some_and(|i1| i1 & info1::COMPRESS_RESPONSE != 0)
                     && inflated.len() >= MSG_HEADER_SIZE;
-                if compress_reply {
-                    let mut plain = Vec::new();
-                    aerie_transaction::dispatch(&ctx.registry, &inflated, &mut plain);
+                let mut plain = Vec::new();
+                let target = if compress_reply { &mut plain } else { &mut out };
+                let streamed =
+                    aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target);
+                if compress_reply && !plain.is_empty() {
                     compress::deflate_frame(&plain, &mut out)?;
-                } else {
-                    aerie_transaction::dispatch(&ctx.registry, &inflated, &mut out);
                 }
+                if let Dispatched::Stream(job) = streamed {
+                    stream_reply(&mut writer, job, &mut out, compress_reply).await?;
+                }
+                ctx.latencies.record(&inflated, started);
             }
             ProtoType::Admin => {
                 let command = body.get(2).copied().unwrap_or(0);
@@ -295,6 +311,35 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             if b.capacity() > KEEP_BUFFER_BYTES {
                 *b = Vec::new();
             }
+        }
+    }
+}
+
+/// Drives a scan or query: writes each frame as it is produced, so memory stays at about one
+/// frame whatever the scan's size. The final frame is left in `out` for the caller to write.
+/// With `compress`, each frame is sent as its own compressed frame.
+async fn stream_reply<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    mut job: StreamJob,
+    out: &mut Vec<u8>,
+    compress: bool,
+) -> Result<(), ConnError> {
+    let mut plain = Vec::new();
+    // Each `More` sends records or finishes a partition, so the loop ends.
+    loop {
+        let frame = if compress { &mut plain } else { &mut *out };
+        let step = job.next_frame(frame);
+        if compress && !plain.is_empty() {
+            compress::deflate_frame(&plain, out)?;
+            plain.clear();
+        }
+        match step {
+            Step::More => {
+                writer.write_all(out).await?;
+                out.clear();
+            }
+            Step::Wait(d) => tokio::time::sleep(d).await,
+            Step::Finished => return Ok(()),
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Owns: spawning the real `aerie` binary on a free loopback port and tearing it
 //! down again ([`ServerProcess`]), finding that binary ([`locate_aerie_bin`]), and
-//! speaking raw proto frames to it for malformed-input tests ([`wire`]).
+//! speaking raw proto frames to it for malformed-input tests ([`wire`]), and GETs
+//! from its HTTP port ([`http`]).
 //!
 //! Does not own: any server logic, and no stand-in for the server. Every test that
 //! uses this crate talks to the real process over 127.0.0.1, driven either by these
@@ -12,6 +13,7 @@
 //! harness belong here too.
 
 mod bin;
+pub mod http;
 mod process;
 pub mod wire;
 

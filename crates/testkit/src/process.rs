@@ -24,6 +24,9 @@ pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(20);
 /// Prefix of the one stdout line the server prints once it listens.
 const READY_PREFIX: &str = "aerie ready: service ";
 
+/// What the server logs on stderr once its HTTP port listens, before the address.
+const HTTP_READY_MARKER: &str = "http ready on ";
+
 /// Keep test directories after a passing test too (they are always kept after a
 /// failing one, for the logs).
 const KEEP_DIRS_ENV: &str = "AERIE_KEEP_TEST_DIRS";
@@ -245,6 +248,20 @@ impl ServerProcess {
     #[must_use]
     pub fn hosts(&self) -> String {
         self.addr.to_string()
+    }
+
+    /// The HTTP console's address, from the `http ready on ADDR` line the server logs on
+    /// stderr before its ready line. `None` when HTTP is off or the line is missing (a
+    /// `logging` stanza quieter than `info`).
+    #[must_use]
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        let log = fs::read_to_string(&self.stderr_path).ok()?;
+        let (_, rest) = log.split_once(HTTP_READY_MARKER)?;
+        let addr: SocketAddr = rest.split_whitespace().next()?.parse().ok()?;
+        if addr.ip().is_unspecified() {
+            return Some(SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port())));
+        }
+        Some(addr)
     }
 
     /// The private directory holding the logs and the config file.

@@ -52,10 +52,11 @@ fn run_rows(
     }
     let (&parent_flags, mut rows) = rest.split_first().ok_or(ResultCode::Parameter)?;
     let respond_all = parent_flags & PARENT_RESPOND_ALL_KEYS != 0;
-    // A parent-level filter applies to rows without their own; filters are not supported yet.
-    if parent.fields.has(field::FILTER_EXP) {
-        return Err(ResultCode::UnsupportedFeature);
-    }
+    // A parent-level filter applies to rows without their own; compiled once per batch.
+    let parent_filter = match parent.fields.get(field::FILTER_EXP) {
+        Some(b) => Some(aerie_exp::Filter::compile(b).map_err(|e| e.result_code())?),
+        None => None,
+    };
 
     let mut prev: Option<Msg<'_>> = None;
     let mut w = MsgWriter::begin(out, ProtoType::Msg);
@@ -75,7 +76,14 @@ fn run_rows(
             prev = Some(msg);
         }
         let msg = prev.as_ref().ok_or(ResultCode::Parameter)?;
-        let rc = crate::execute_record(registry, msg, Some(&digest), &mut w, index);
+        let rc = crate::execute_record(
+            registry,
+            msg,
+            Some(&digest),
+            parent_filter.as_ref(),
+            &mut w,
+            index,
+        );
         if !respond_all
             && !matches!(
                 rc,

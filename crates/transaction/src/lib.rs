@@ -12,9 +12,12 @@
 
 mod batch;
 mod cdt_ops;
+mod exp_ops;
+mod query;
 mod read;
 mod reply;
 mod request;
+mod scan;
 mod write;
 
 use aerie_namespace::Registry;
@@ -22,27 +25,53 @@ use aerie_proto::msg::{field, info1};
 use aerie_proto::{Msg, MsgWriter, ProtoType, ResultCode};
 
 pub use request::Request;
+pub use scan::{Step, StreamJob};
 
-/// Executes one `as_msg` request body and appends the whole reply to `out`.
+/// What [`dispatch_streaming`] left to do.
+#[derive(Debug)]
+pub enum Dispatched {
+    /// The whole reply is in `out`.
+    Complete,
+    /// A scan or query: `out` holds nothing yet; the caller drives the job frame by frame
+    /// ([`StreamJob::next_frame`]), writing each frame before asking for the next.
+    Stream(StreamJob),
+}
+
+/// Executes one `as_msg` request body and appends the whole reply to `out`. Scans and queries
+/// are run to their end here; the service uses [`dispatch_streaming`] instead, so that a large
+/// scan is never held in memory whole.
 pub fn dispatch(registry: &Registry, body: &[u8], out: &mut Vec<u8>) {
+    if let Dispatched::Stream(mut job) = dispatch_streaming(registry, body, out) {
+        job.run_to_end(out);
+    }
+}
+
+/// Executes one `as_msg` request body. Single-record commands and batches append their whole
+/// reply to `out`; scans and queries return a job that streams theirs.
+pub fn dispatch_streaming(registry: &Registry, body: &[u8], out: &mut Vec<u8>) -> Dispatched {
     let msg = match Msg::parse(body) {
         Ok(m) => m,
         Err(e) => {
             tracing::debug!(error = %e, "malformed message");
-            return reply::single_error(out, ResultCode::Parameter);
+            reply::single_error(out, ResultCode::Parameter);
+            return Dispatched::Complete;
         }
     };
     if msg.header.info1 & info1::BATCH != 0 || msg.fields.has(field::BATCH_INDEX) {
-        return batch::execute(registry, &msg, out);
+        batch::execute(registry, &msg, out);
+        return Dispatched::Complete;
     }
     if !msg.fields.has(field::DIGEST) && !msg.fields.has(field::KEY) {
         // Scans and queries arrive without a digest.
-        tracing::debug!("scan/query requested; not supported yet");
-        return reply::stream_end(out, ResultCode::UnsupportedFeature);
+        return match scan::start(registry, &msg, out) {
+            Some(job) => Dispatched::Stream(job),
+            None => Dispatched::Complete,
+        };
     }
     let mut w = MsgWriter::begin(out, ProtoType::Msg);
-    execute_record(registry, &msg, None, &mut w, 0);
+    execute_record(registry, &msg, None, None, &mut w, 0);
     w.finish();
+    Dispatched::Complete
 }
 
 /// Runs one single-record command (a plain request or a batch row) and writes exactly one
@@ -52,10 +81,11 @@ pub(crate) fn execute_record(
     registry: &Registry,
     msg: &Msg<'_>,
     digest: Option<&aerie_record::Digest>,
+    parent_filter: Option<&aerie_exp::Filter>,
     w: &mut MsgWriter<'_>,
     batch_index: u32,
 ) -> ResultCode {
-    let req = match Request::new(registry, msg, digest) {
+    let req = match Request::new(registry, msg, digest, parent_filter) {
         Ok(r) => r,
         Err(rc) => {
             reply::header_only(w, rc, 0, 0, batch_index);

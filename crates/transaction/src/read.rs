@@ -14,13 +14,19 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
     let h = &req.msg.header;
     // Validate ops before taking the lock: a read accepts only read ops.
     let mut has_cdt = false;
+    let mut has_exp = req.filter().is_some();
     for o in req.msg.ops() {
-        if o.op_type != op::READ {
+        if o.op_type == op::EXP_READ {
+            has_exp = true;
+        } else if o.op_type != op::READ {
             if !crate::cdt_ops::is_read(o.op_type) {
                 return fail(req, w, batch_index, unsupported_or_bad(o.op_type));
             }
             has_cdt = true;
         }
+    }
+    if has_exp {
+        return crate::exp_ops::execute_read(req, w, batch_index);
     }
     if has_cdt {
         return crate::cdt_ops::execute_read(req, w, batch_index);
@@ -95,11 +101,7 @@ fn fail(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32, rc: ResultCo
     rc
 }
 
-/// The code for an op a plain read cannot carry: expression ops (not implemented yet) get
-/// UNSUPPORTED_FEATURE; anything else, CDT/bit/HLL modify ops included, PARAMETER.
-pub fn unsupported_or_bad(op_type: u8) -> ResultCode {
-    match op_type {
-        op::EXP_READ | op::EXP_MODIFY => ResultCode::UnsupportedFeature,
-        _ => ResultCode::Parameter,
-    }
+/// The code for an op a plain read cannot carry (modify ops included): PARAMETER.
+pub fn unsupported_or_bad(_op_type: u8) -> ResultCode {
+    ResultCode::Parameter
 }

@@ -17,6 +17,10 @@ pub struct Request<'a> {
     pub set: &'a [u8],
     /// The user key sent with the request: particle type and bytes.
     pub key: Option<(u8, &'a [u8])>,
+    /// The request's own filter expression (field 43), compiled.
+    pub own_filter: Option<aerie_exp::Filter>,
+    /// A batch parent's filter, for rows without their own.
+    pub parent_filter: Option<&'a aerie_exp::Filter>,
 }
 
 impl<'a> Request<'a> {
@@ -25,6 +29,7 @@ impl<'a> Request<'a> {
         registry: &'a Registry,
         msg: &'a Msg<'a>,
         digest: Option<&Digest>,
+        parent_filter: Option<&'a aerie_exp::Filter>,
     ) -> Result<Self, ResultCode> {
         let f = &msg.fields;
         let ns_name = f.get(field::NAMESPACE).ok_or(ResultCode::Parameter)?;
@@ -35,9 +40,10 @@ impl<'a> Request<'a> {
         if f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) || f.has(field::UDF_OP) {
             return Err(ResultCode::UnsupportedFeature);
         }
-        if f.has(field::FILTER_EXP) {
-            return Err(ResultCode::UnsupportedFeature);
-        }
+        let own_filter = match f.get(field::FILTER_EXP) {
+            Some(b) => Some(aerie_exp::Filter::compile(b).map_err(|e| e.result_code())?),
+            None => None,
+        };
         let set = f.get(field::SET).unwrap_or_default();
         let key = match f.get(field::KEY) {
             Some(k) => {
@@ -66,7 +72,14 @@ impl<'a> Request<'a> {
             digest,
             set,
             key,
+            own_filter,
+            parent_filter,
         })
+    }
+
+    /// The filter that applies: the request's own, else a batch parent's.
+    pub fn filter(&self) -> Option<&aerie_exp::Filter> {
+        self.own_filter.as_ref().or(self.parent_filter)
     }
 
     /// Whether the command writes (put, operate with writes, touch, delete).

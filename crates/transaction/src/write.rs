@@ -115,6 +115,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
                 return Err(ResultCode::KeyMismatch);
             }
         }
+        crate::exp_ops::check_filter(req, r)?;
     } else if is_delete || h.info3 & (info3::UPDATE_ONLY | info3::REPLACE_ONLY) != 0 {
         if in_index && is_delete {
             remove(ns, &mut idx, &req.digest)?;
@@ -137,6 +138,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
         _ => FlatBins::default(),
     };
     let mut results = Vec::new();
+    let exp_meta = crate::exp_ops::ViewMeta::of(existing);
     let mut touched = false;
     let mut record_deleted = false;
     for o in req.msg.ops() {
@@ -161,6 +163,14 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
             op::CDT_MODIFY | op::BIT_MODIFY | op::HLL_MODIFY => {
                 let r = cdt_ops::modify(&mut bins, &o)?;
                 push_value(respond_all, &o, r, &mut results);
+            }
+            op::EXP_READ => {
+                let r = crate::exp_ops::read_op(req, &exp_meta, &bins, &o)?;
+                push_value(respond_all, &o, r, &mut results);
+            }
+            op::EXP_MODIFY => {
+                crate::exp_ops::modify_op(req, &exp_meta, &mut bins, &o)?;
+                push_nil(respond_all, &o, &mut results);
             }
             _ => {
                 modify_bin(&mut bins, &o)?;
@@ -253,7 +263,9 @@ fn check_ops(req: &Request<'_>) -> Result<(), ResultCode> {
             | op::BIT_READ
             | op::BIT_MODIFY
             | op::HLL_READ
-            | op::HLL_MODIFY => {
+            | op::HLL_MODIFY
+            | op::EXP_READ
+            | op::EXP_MODIFY => {
                 if o.name.len() > MAX_BIN_NAME_BYTES {
                     return Err(ResultCode::BinName);
                 }

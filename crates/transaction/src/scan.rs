@@ -1,0 +1,463 @@
+//! Scans: every live record of a namespace or a set, streamed in Aerospike's multi-message
+//! form. Mirrors aerospike-server `as/src/query/query.c` (`get_query_pids`, the basic query
+//! job's slice and `as_msg_make_response_bufbuilder` in `as/src/base/proto.c`).
+//!
+//! A scan is a [`StreamJob`]: `start` validates the request and copies what it needs out of
+//! the request buffer; the connection then calls [`StreamJob::next_frame`] until it reports
+//! [`Step::Finished`], writing each frame before asking for the next, so a scan of any size
+//! holds about one frame (`FRAME_TARGET_BYTES`) of reply in memory.
+//!
+//! Locking: a partition's lock is held only while up to `CHUNK_MAX_RECORDS` records (or
+//! `CHUNK_MAX_VISITS` index entries) are cloned out of it; encoding happens after release and
+//! the next chunk resumes after the last digest visited. A write to the partition waits at
+//! most for one chunk.
+//!
+//! Reply shape: each record is a bare `as_msg` with fields namespace, digest, set (if any)
+//! and key (if stored), and one READ op per returned bin; the stream ends with an `as_msg`
+//! carrying info3 LAST and the result code. This node owns every partition, so no
+//! partition-done markers are needed (the server sends those only for partitions it cannot
+//! serve, with rc UNAVAILABLE).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aerie_namespace::{Namespace, Record, Registry, SetId};
+use aerie_proto::msg::{field, info1, info2, info3, op};
+use aerie_proto::{Msg, MsgHeader, MsgWriter, ProtoType, ResultCode};
+use aerie_record::{partition_id, time, Digest, DIGEST_SIZE, N_PARTITIONS};
+
+use crate::query::{self, QuerySpec};
+use crate::reply;
+
+/// A frame is sent once it holds at least this much (Aerospike flushes about every MiB).
+const FRAME_TARGET_BYTES: usize = 1024 * 1024;
+/// Most records cloned out of a partition per lock.
+const CHUNK_MAX_RECORDS: usize = 256;
+/// Most index entries visited per lock (bounds the hold time of set-filtered scans).
+const CHUNK_MAX_VISITS: usize = 4096;
+
+/// What the connection does after [`StreamJob::next_frame`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A frame was appended; write it and ask again.
+    More,
+    /// Nothing was appended: the records-per-second throttle asks to wait this long.
+    Wait(Duration),
+    /// The final frame (ending with the LAST message) was appended.
+    Finished,
+}
+
+/// Which bins each record message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BinSelect {
+    All,
+    /// Metadata only (info1 GET_NO_BINS).
+    None,
+    /// These bins, in request order; records holding none of them are skipped.
+    Names(Vec<Vec<u8>>),
+}
+
+/// One partition still to be scanned, and where to resume in it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartCursor {
+    pub(crate) pid: u16,
+    pub(crate) after: Option<Digest>,
+    /// Queries: the index key (bval) of `after`.
+    pub(crate) bval: i64,
+}
+
+/// A record cloned out of its partition, to be encoded after the lock is released.
+#[derive(Debug)]
+pub(crate) struct Collected {
+    pub(crate) digest: Digest,
+    pub(crate) record: Record,
+    /// Queries: the index key that matched, sent back as field 15 for resumes.
+    pub(crate) bval: Option<i64>,
+}
+
+/// A running scan (and, later, secondary-index query): everything needed to produce the
+/// remaining frames, owned, so the request buffer can be reused.
+#[derive(Debug)]
+pub struct StreamJob {
+    ns: Arc<Namespace>,
+    /// `None` = whole namespace.
+    set: Option<SetId>,
+    parts: VecDeque<PartCursor>,
+    select: BinSelect,
+    /// 0 = no limit.
+    max_records: u64,
+    /// 0 = no throttle.
+    rps: u32,
+    sent: u64,
+    started: Instant,
+    /// Set once the final frame was produced.
+    finished: bool,
+    /// A secondary-index query; `None` = scan.
+    query: Option<QuerySpec>,
+}
+
+/// Starts a scan, or answers at once (a LAST message with the error) when the request cannot
+/// run. Returns the job when records are to be streamed.
+pub fn start(registry: &Registry, msg: &Msg<'_>, out: &mut Vec<u8>) -> Option<StreamJob> {
+    match StreamJob::new(registry, msg) {
+        Ok(job) => Some(job),
+        Err(rc) => {
+            tracing::debug!(rc = %rc, "scan refused");
+            reply::stream_end(out, rc);
+            None
+        }
+    }
+}
+
+impl StreamJob {
+    fn new(registry: &Registry, msg: &Msg<'_>) -> Result<Self, ResultCode> {
+        let f = &msg.fields;
+        let h = &msg.header;
+        let ns_name = f.get(field::NAMESPACE).ok_or(ResultCode::Parameter)?;
+        let ns = registry.get(ns_name).ok_or(ResultCode::Namespace)?;
+        if f.has(field::TXN_ID) {
+            return Err(ResultCode::UnsupportedFeature);
+        }
+        if f.has(field::UDF_OP) || f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) {
+            // TODO(issue 7): aggregation and background UDF scans.
+            return Err(ResultCode::UnsupportedFeature);
+        }
+        if h.info2 & info2::WRITE != 0 {
+            // TODO(issue 7): background scans applying write ops.
+            return Err(ResultCode::UnsupportedFeature);
+        }
+        if f.has(field::FILTER_EXP) {
+            // FILTER HOOK (crates/exp): parse the filter expression here, keep it in the job,
+            // and apply it per record in `passes_filter`. Until then a filtered scan is refused
+            // rather than answered unfiltered.
+            return Err(ResultCode::UnsupportedFeature);
+        }
+        // An unknown set yields no records (the reference server continues likewise).
+        let set = f
+            .get(field::SET)
+            .filter(|s| !s.is_empty())
+            .map(|name| ns.sets.id(name));
+        let query = if f.has(field::INDEX_RANGE) || f.has(field::INDEX_EXPRESSION) {
+            Some(query::spec(ns, set.flatten(), msg)?)
+        } else {
+            None
+        };
+        let mut parts = requested_partitions(f.get(field::PID_ARRAY), f.get(field::DIGEST_ARRAY))?;
+        if query.is_some() {
+            query::apply_bvals(&mut parts, f.get(field::BVAL_ARRAY))?;
+        }
+        let parts = match set {
+            Some(None) => VecDeque::<PartCursor>::new(),
+            _ => parts,
+        };
+        let max_records = match f.get(field::MAX_RECORDS) {
+            Some(b) => u64::from_be_bytes(b.try_into().map_err(|_| ResultCode::Parameter)?),
+            None => 0,
+        };
+        let rps = match f.get(field::RPS) {
+            Some(b) => u32::from_be_bytes(b.try_into().map_err(|_| ResultCode::Parameter)?),
+            None => 0,
+        };
+        let select = bin_select(msg)?;
+        Ok(Self {
+            ns: ns.clone(),
+            set: set.flatten(),
+            parts,
+            select,
+            max_records,
+            rps,
+            sent: 0,
+            started: Instant::now(),
+            finished: false,
+            query,
+        })
+    }
+
+    /// Appends the next frame to `out` (see [`Step`]). After `Finished`, further calls append
+    /// nothing and return `Finished` again.
+    pub fn next_frame(&mut self, out: &mut Vec<u8>) -> Step {
+        if self.finished {
+            return Step::Finished;
+        }
+        let budget = match self.throttle_budget() {
+            Ok(b) => b,
+            Err(wait) => return Step::Wait(wait),
+        };
+        let mut w = MsgWriter::begin(out, ProtoType::Msg);
+        let mut frame_records = 0u64;
+        let mut chunk = Vec::with_capacity(CHUNK_MAX_RECORDS);
+        while w.frame_len() < FRAME_TARGET_BYTES && frame_records < budget {
+            let want = self.remaining().min(budget - frame_records);
+            if want == 0 {
+                break;
+            }
+            let Some(cursor) = self.parts.front_mut() else {
+                break;
+            };
+            let Some(p) = self.ns.partitions().get(cursor.pid as usize) else {
+                self.parts.pop_front();
+                continue;
+            };
+            let limit = (want.min(CHUNK_MAX_RECORDS as u64)) as usize;
+            let exhausted = match &self.query {
+                None => collect(&self.ns, self.set, p, cursor, limit, &mut chunk),
+                Some(q) => query::collect(&self.ns, self.set, q, p, cursor, limit, &mut chunk),
+            };
+            if exhausted {
+                self.parts.pop_front();
+            }
+            for c in chunk.drain(..) {
+                if !self.passes_filter(&c.record) {
+                    continue;
+                }
+                if encode_record(&mut w, &self.ns, &self.select, &c) {
+                    frame_records += 1;
+                }
+            }
+        }
+        self.sent += frame_records;
+        let done = self.parts.is_empty() || self.remaining() == 0;
+        if done {
+            w.header(&MsgHeader {
+                info3: info3::LAST,
+                result_code: ResultCode::Ok.code(),
+                ..Default::default()
+            });
+            self.finished = true;
+        }
+        w.finish();
+        if done {
+            Step::Finished
+        } else {
+            Step::More
+        }
+    }
+
+    /// Runs the job to its end into `out`, sleeping for the throttle (tests, fuzzing: callers
+    /// without a socket).
+    pub fn run_to_end(&mut self, out: &mut Vec<u8>) {
+        // Each `More` either consumes a partition or sends records, so this ends.
+        loop {
+            match self.next_frame(out) {
+                Step::More => {}
+                Step::Wait(d) => std::thread::sleep(d),
+                Step::Finished => return,
+            }
+        }
+    }
+
+    /// Records the job may still send (u64::MAX without max-records).
+    fn remaining(&self) -> u64 {
+        if self.max_records == 0 {
+            u64::MAX
+        } else {
+            self.max_records.saturating_sub(self.sent)
+        }
+    }
+
+    /// Records the throttle allows now, or how long to wait for the next one. With `rps`
+    /// records per second, record n (1-based) may leave at n / rps seconds.
+    fn throttle_budget(&self) -> Result<u64, Duration> {
+        if self.rps == 0 {
+            return Ok(u64::MAX);
+        }
+        let elapsed = self.started.elapsed();
+        let allowed = (elapsed.as_secs_f64() * f64::from(self.rps)) as u64;
+        if allowed > self.sent {
+            return Ok(allowed - self.sent);
+        }
+        let next_at = Duration::from_secs_f64((self.sent + 1) as f64 / f64::from(self.rps));
+        Err(next_at
+            .saturating_sub(elapsed)
+            .max(Duration::from_millis(1)))
+    }
+
+    /// Whether a record passes the request's filter expression.
+    // FILTER HOOK (crates/exp): evaluate the job's filter expression against `_record` here
+    // (it is a clone, so evaluation holds no partition lock). No filter is accepted yet: see
+    // `StreamJob::new`.
+    fn passes_filter(&self, _record: &Record) -> bool {
+        true
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request parsing
+
+/// The partitions a request names, in request order: whole partitions from the pid array
+/// (11, LE u16 each), then partitions resumed after a digest (12). Neither field = every
+/// partition. An empty, oversized or repeating list is a PARAMETER error.
+fn requested_partitions(
+    pids: Option<&[u8]>,
+    digests: Option<&[u8]>,
+) -> Result<VecDeque<PartCursor>, ResultCode> {
+    if pids.is_none() && digests.is_none() {
+        return Ok((0..N_PARTITIONS as u16)
+            .map(|pid| PartCursor {
+                pid,
+                after: None,
+                bval: 0,
+            })
+            .collect());
+    }
+    let mut seen = vec![false; N_PARTITIONS];
+    let mut parts = VecDeque::new();
+    let mut mark = |pid: u16| -> Result<(), ResultCode> {
+        match seen.get_mut(pid as usize) {
+            Some(s) if !*s => {
+                *s = true;
+                Ok(())
+            }
+            _ => Err(ResultCode::Parameter),
+        }
+    };
+    if let Some(b) = pids {
+        if b.is_empty() || b.len() % 2 != 0 || b.len() / 2 > N_PARTITIONS {
+            return Err(ResultCode::Parameter);
+        }
+        for c in b.chunks_exact(2) {
+            let pid = u16::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ]);
+            mark(pid)?;
+            parts.push_back(PartCursor {
+                pid,
+                after: None,
+                bval: 0,
+            });
+        }
+    }
+    if let Some(b) = digests {
+        if b.is_empty() || b.len() % DIGEST_SIZE != 0 || b.len() / DIGEST_SIZE > N_PARTITIONS {
+            return Err(ResultCode::Parameter);
+        }
+        for c in b.chunks_exact(DIGEST_SIZE) {
+            let d: Digest = c.try_into().map_err(|_| ResultCode::Parameter)?;
+            let pid = partition_id(&d);
+            mark(pid)?;
+            parts.push_back(PartCursor {
+                pid,
+                after: Some(d),
+                bval: 0,
+            });
+        }
+    }
+    Ok(parts)
+}
+
+/// Bin selection from the header and ops: GET_NO_BINS = none; no ops = all; READ ops with
+/// names = those bins. Other ops (query ops projection) are not supported yet.
+fn bin_select(msg: &Msg<'_>) -> Result<BinSelect, ResultCode> {
+    if msg.header.info1 & info1::GET_NO_BINS != 0 {
+        return Ok(BinSelect::None);
+    }
+    if msg.n_ops() == 0 {
+        return Ok(BinSelect::All);
+    }
+    let mut names = Vec::with_capacity(msg.n_ops() as usize);
+    for o in msg.ops() {
+        if o.op_type != op::READ {
+            return Err(ResultCode::UnsupportedFeature);
+        }
+        if o.name.is_empty() {
+            return Ok(BinSelect::All);
+        }
+        names.push(o.name.to_vec());
+    }
+    Ok(BinSelect::Names(names))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collect (under the partition lock)
+
+/// Clones up to `limit` live records of `set` out of partition `p`, resuming after
+/// `cursor.after` and advancing it past every entry visited. Returns whether the partition
+/// has no entries left after the cursor.
+fn collect(
+    ns: &Namespace,
+    set: Option<SetId>,
+    p: &aerie_namespace::Partition,
+    cursor: &mut PartCursor,
+    limit: usize,
+    chunk: &mut Vec<Collected>,
+) -> bool {
+    let now = time::now_secs();
+    let idx = p.lock();
+    for (visits, (d, r)) in idx.iter_from(cursor.after.as_ref()).enumerate() {
+        if chunk.len() >= limit || visits >= CHUNK_MAX_VISITS {
+            return false;
+        }
+        cursor.after = Some(*d);
+        if set.is_some_and(|s| s != r.meta.set_id) || !ns.is_live(r, now) {
+            continue;
+        }
+        chunk.push(Collected {
+            digest: *d,
+            record: r.clone(),
+            bval: None,
+        });
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encode (after release)
+
+/// Appends one record message; returns false when the record was skipped (a bin selection
+/// none of whose bins it holds: the reference server sends no empty records then).
+fn encode_record(w: &mut MsgWriter<'_>, ns: &Namespace, select: &BinSelect, c: &Collected) -> bool {
+    let r = &c.record;
+    if let BinSelect::Names(names) = select {
+        let bins = r.bins();
+        if !names
+            .iter()
+            .any(|n| aerie_record::bins::find(bins, n).is_some())
+        {
+            return false;
+        }
+    }
+    w.header(&MsgHeader {
+        info1: if *select == BinSelect::None {
+            info1::GET_NO_BINS
+        } else {
+            0
+        },
+        result_code: ResultCode::Ok.code(),
+        generation: u32::from(r.meta.generation),
+        record_ttl: r.meta.void_time,
+        ..Default::default()
+    });
+    w.field(field::NAMESPACE, ns.name.as_bytes());
+    w.field(field::DIGEST, &c.digest);
+    if let Some(s) = ns.sets.get(r.meta.set_id) {
+        w.field(field::SET, s.name.as_bytes());
+    }
+    if let Some((t, k)) = r.key() {
+        let mut key = Vec::with_capacity(1 + k.len());
+        key.push(t);
+        key.extend_from_slice(k);
+        w.field(field::KEY, &key);
+    }
+    if let Some(bval) = c.bval {
+        w.field(field::BVAL_ARRAY, &bval.to_le_bytes());
+    }
+    match select {
+        BinSelect::None => {}
+        BinSelect::All => {
+            for b in r.iter_bins() {
+                w.op(op::READ, b.particle_type, b.name, b.value);
+            }
+        }
+        BinSelect::Names(names) => {
+            let bins = r.bins();
+            for n in names {
+                if let Some(b) = aerie_record::bins::find(bins, n) {
+                    w.op(op::READ, b.particle_type, b.name, b.value);
+                }
+            }
+        }
+    }
+    true
+}
