@@ -33,6 +33,7 @@ Load generator speaking the Aerospike protocol to one node (Aerie or Aerospike).
   -e, --expiration-time SECS   record TTL: 0 namespace default, -1 never, -2 keep (default 0)
   -w, --workload W             I[,PCT] insert PCT% of the range in order (default 100),
                                RU[,READ_PCT] random reads/updates (default RU,50);
+                               MI map increments, LA list appends (collection ops);
                                repeat -w to run stages in order: -w I -w RU,80
   -t, --duration SECS          length of each RU stage (default 10; an insert stage
                                stops at the end of its range or after SECS if given)
@@ -55,6 +56,10 @@ pub enum Workload {
     Insert { percent: u8 },
     /// Random keys over the range; `read_percent`% reads, the rest updates.
     ReadUpdate { read_percent: u8 },
+    /// Random keys; each transaction increments one of 16 entries of a map bin (`MI`).
+    MapIncrement,
+    /// Random keys; each transaction appends an integer to a list bin (`LA`).
+    ListAppend,
 }
 
 impl std::fmt::Display for Workload {
@@ -63,6 +68,8 @@ impl std::fmt::Display for Workload {
             Workload::Insert { percent: 100 } => write!(f, "I"),
             Workload::Insert { percent } => write!(f, "I,{percent}"),
             Workload::ReadUpdate { read_percent } => write!(f, "RU,{read_percent}"),
+            Workload::MapIncrement => write!(f, "MI"),
+            Workload::ListAppend => write!(f, "LA"),
         }
     }
 }
@@ -316,7 +323,7 @@ fn workload(v: &str) -> Result<Workload, String> {
     let pct = parts.next();
     if parts.next().is_some() {
         return Err(format!(
-            "bad workload '{v}': expected I[,PCT] or RU[,READ_PCT]"
+            "bad workload '{v}': expected I[,PCT], RU[,READ_PCT], MI or LA"
         ));
     }
     let pct = |default: u8| -> Result<u8, String> {
@@ -335,8 +342,10 @@ fn workload(v: &str) -> Result<Workload, String> {
         "RU" => Ok(Workload::ReadUpdate {
             read_percent: pct(50)?,
         }),
+        "MI" => Ok(Workload::MapIncrement),
+        "LA" => Ok(Workload::ListAppend),
         _ => Err(format!(
-            "unsupported workload '{v}': expected I[,PCT] or RU[,READ_PCT]"
+            "unsupported workload '{v}': expected I[,PCT], RU[,READ_PCT], MI or LA"
         )),
     }
 }

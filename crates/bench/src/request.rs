@@ -85,6 +85,23 @@ impl Encoder {
         w.finish();
     }
 
+    /// Replaces `buf` with one collection (CDT) modify op on `bin` of `key`; `payload` is the
+    /// op's msgpack array.
+    pub fn cdt_modify(&self, buf: &mut Vec<u8>, key: u64, bin: &[u8], payload: &[u8]) {
+        buf.clear();
+        let digest = self.digest(key);
+        let mut w = MsgWriter::begin(buf, ProtoType::Msg);
+        w.header(&MsgHeader {
+            info2: info2::WRITE,
+            record_ttl: self.t.record_ttl,
+            transaction_ttl: self.t.timeout_ms,
+            ..MsgHeader::default()
+        });
+        self.key_fields(&mut w, &digest);
+        w.op(op::CDT_MODIFY, aerie_record::particle::BLOB, bin, payload);
+        w.finish();
+    }
+
     /// Replaces `buf` with a read of all bins of `key`.
     pub fn read(&self, buf: &mut Vec<u8>, key: u64) {
         buf.clear();

@@ -255,7 +255,9 @@ async fn run_stage(
             let n = u128::from(args.keys) * u128::from(percent) / 100;
             args.start_key + u64::try_from(n).unwrap_or(args.keys)
         }
-        Workload::ReadUpdate { .. } => args.start_key + args.keys,
+        Workload::ReadUpdate { .. } | Workload::MapIncrement | Workload::ListAppend => {
+            args.start_key + args.keys
+        }
     };
     let pace = (args.throughput_tps > 0).then(|| {
         let per_worker = args.throughput_tps as f64 / workers.len().max(1) as f64;
@@ -272,9 +274,11 @@ async fn run_stage(
     };
     let duration = match (workload, args.duration, args.count) {
         (_, Some(d), _) => Some(d),
-        (Workload::ReadUpdate { .. }, None, None) => {
-            Some(Duration::from_secs(DEFAULT_DURATION_SECS))
-        }
+        (
+            Workload::ReadUpdate { .. } | Workload::MapIncrement | Workload::ListAppend,
+            None,
+            None,
+        ) => Some(Duration::from_secs(DEFAULT_DURATION_SECS)),
         _ => None,
     };
     let shared = Arc::new(StageShared {
@@ -507,8 +511,27 @@ fn plan_next(w: &mut Worker, plan: &StagePlan, shared: &StageShared) -> Planned 
                 Planned::Single(OpKind::Write)
             }
         }
+        Workload::MapIncrement => {
+            let key = plan.key_start + w.rng.below(span);
+            // [map increment (73), map key 0..15, +1]
+            let payload = [0x93, 73, w.rng.below(16) as u8, 0x01];
+            w.encoder.cdt_modify(&mut w.request, key, MAP_BIN, &payload);
+            Planned::Single(OpKind::Write)
+        }
+        Workload::ListAppend => {
+            let key = plan.key_start + w.rng.below(span);
+            // [list append (1), value 0..127]
+            let payload = [0x92, 1, w.rng.below(128) as u8];
+            w.encoder
+                .cdt_modify(&mut w.request, key, LIST_BIN, &payload);
+            Planned::Single(OpKind::Write)
+        }
     }
 }
+
+/// Bins of the collection workloads (apart, so the two can run against one key range).
+const MAP_BIN: &[u8] = b"cdtmap";
+const LIST_BIN: &[u8] = b"cdtlist";
 
 fn kind_of(p: &Planned) -> OpKind {
     match p {
