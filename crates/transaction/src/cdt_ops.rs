@@ -3,26 +3,18 @@
 //!
 //! Inside a write request each such op yields at most one result slot (always one under
 //! RESPOND_ALL_OPS, a nil when there is no value), like the server's `write_master_bin_ops`.
-//! A pure read request carrying any of them takes `execute_read`, which computes every result
-//! before the reply header is written, so that a failing op turns into a header-only error reply.
-//! Plain reads never come here.
+//! A pure read request carrying any of them takes the general read path
+//! (`exp_ops::execute_read`), which computes every result before the reply header is written,
+//! so that a failing op turns into a header-only error reply. Plain reads never come here.
 
 use std::borrow::Cow;
 
-use aerie_namespace::bump;
-use aerie_proto::msg::{info1, info2, op};
-use aerie_proto::{MsgWriter, Op, ResultCode};
+use aerie_proto::msg::op;
+use aerie_proto::{Op, ResultCode};
 use aerie_record::bins::FlatBins;
-use aerie_record::time;
-
-use crate::reply;
-use crate::request::Request;
 
 /// A result value: particle type and bytes.
 pub type OpValue = (u8, Vec<u8>);
-
-/// One reply op of a read: op type, bin name, particle type, value.
-type ReplyOp<'a> = (u8, &'a [u8], u8, Cow<'a, [u8]>);
 
 /// Whether `op_type` is a CDT/bit/HLL read.
 pub fn is_read(op_type: u8) -> bool {
@@ -73,65 +65,6 @@ pub fn normalize_write(particle_type: u8, value: &[u8]) -> Result<Option<Vec<u8>
         }
         _ => Ok(None),
     }
-}
-
-/// A read request holding at least one CDT/bit/HLL read op (besides plain reads).
-pub fn execute_read(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> ResultCode {
-    let ns = req.ns;
-    let h = &req.msg.header;
-    let get_all = h.info1 & info1::GET_ALL != 0;
-    let respond_all = h.info2 & info2::RESPOND_ALL_OPS != 0;
-    let now = time::now_secs();
-    let mut idx = ns.partition(&req.digest).lock();
-    let Some(r) = idx.get_mut(&req.digest).filter(|r| ns.is_live(r, now)) else {
-        drop(idx);
-        bump(&ns.stats.client_read_not_found);
-        reply::header_only(w, ResultCode::NotFound, 0, 0, batch_index);
-        return ResultCode::NotFound;
-    };
-    crate::read::read_touch(&mut r.meta, h.record_ttl, now);
-    let mut out: Vec<ReplyOp<'_>> = Vec::new();
-    for o in req.msg.ops() {
-        if o.op_type == op::READ {
-            if o.name.is_empty() {
-                if get_all {
-                    for b in r.iter_bins() {
-                        out.push((op::READ, b.name, b.particle_type, Cow::Borrowed(b.value)));
-                    }
-                }
-            } else if let Some(b) = aerie_record::bins::find(r.bins(), o.name) {
-                out.push((op::READ, b.name, b.particle_type, Cow::Borrowed(b.value)));
-            }
-            continue;
-        }
-        let bin = aerie_record::bins::find(r.bins(), o.name).map(|b| (b.particle_type, b.value));
-        match read(bin, &o) {
-            Ok(Some((t, v))) => out.push((o.op_type, o.name, t, Cow::Owned(v))),
-            Ok(None) if respond_all => out.push((o.op_type, o.name, 0, Cow::Borrowed(&[]))),
-            Ok(None) => {}
-            Err(rc) => {
-                drop(out);
-                drop(idx);
-                bump(&ns.stats.client_read_error);
-                reply::header_only(w, rc, 0, 0, batch_index);
-                return rc;
-            }
-        }
-    }
-    reply::header(
-        w,
-        ResultCode::Ok,
-        r.meta.generation,
-        r.meta.void_time,
-        batch_index,
-    );
-    for (op_type, name, t, v) in &out {
-        w.op(*op_type, *t, name, v);
-    }
-    drop(out);
-    drop(idx);
-    bump(&ns.stats.client_read_success);
-    ResultCode::Ok
 }
 
 #[cfg(test)]

@@ -142,8 +142,9 @@ pub fn modify_op<'b>(
 /// One reply op of a read: op type, bin name, particle type, value.
 type ReplyOp<'a> = (u8, &'a [u8], u8, Cow<'a, [u8]>);
 
-/// A read request with a filter or an expression read op (plain, CDT/bit/HLL and expression
-/// read ops, in request order). Every result is computed before the reply header is written.
+/// The general read path: a read with a filter, or with any expression or CDT/bit/HLL read op
+/// (all read ops run in request order). Every result is computed before the reply header is
+/// written. Plain bin reads take the allocation-free path in `read.rs`.
 pub fn execute_read(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> ResultCode {
     let ns = req.ns;
     let h = &req.msg.header;

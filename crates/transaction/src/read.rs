@@ -25,11 +25,9 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
             has_cdt = true;
         }
     }
-    if has_exp {
+    if has_exp || has_cdt {
+        // The general path: results are computed op by op before the reply is written.
         return crate::exp_ops::execute_read(req, w, batch_index);
-    }
-    if has_cdt {
-        return crate::cdt_ops::execute_read(req, w, batch_index);
     }
     // Without ops: all bins, or none for a header read. With ops: each named bin, and for a
     // nameless op all bins when GET_ALL is set (a nameless op without it is a header read).
