@@ -70,11 +70,15 @@ READY_TIMEOUT_S=20
 #   proptests::kv::*, proptests::batches::* and the rest of proptests::*
 #                                                         - their shared fixture (singleton_client) registers a UDF and
 #                                                           creates two secondary indexes before the first case
-#   src::{scan,query,index}::*                           - scans, partition pagination, sindex create/drop and integer/string
-#                                                           queries work (crates/server/tests/scan_query_official_client.rs
-#                                                           drives them with this client), but every one of these tests
-#                                                           takes the shared fixture (singleton_client), which registers a
-#                                                           Lua UDF first: blocked on UDF registration (issue 10)
+#   src::{scan,query,index,udf,task}::* not listed below - what is still missing: filters on scans/queries
+#                                                           (query_filter_expression*, query_operate_*), geo indexes
+#                                                           and queries, CDT-context and expression indexes, set
+#                                                           indexes, background query/UDF jobs, record UDF execution
+#                                                           (udf::execute_udf, query_execute_udf_*), query_timeout,
+#                                                           query_large_i64
+#   src::query::query_single_consumer_rps, src::scan::scan_single_consumer_rps
+#                                                         - pass, but their throttled runs take over a minute each;
+#                                                           run them by hand
 #   src::{query_selection,udf,exp*,string,path_expressions,txn,admin,compression,
 #     cluster,connection_seed,backoff,metrics,dynamic_config,serialization,task,perf_e2e}::*
 #                                                         - queries/scans, sindexes, UDFs, expressions, string
@@ -163,6 +167,54 @@ IN_SCOPE=(
   src::exp_op::exp_ops
   src::exp_map::ordered_map_expression_comparisons
   src::cdt_map::map_apis_accept_all_three_map_collections
+  # scans, secondary indexes, queries, UDF module registration (tasks)
+  src::index::blob_index_serves_a_blob_equality_filter
+  src::index::create_index_on_bin
+  src::index::integer_index_serves_range_and_equality_filters
+  src::query::query_duplicate_bin_projection_returns_scalar
+  src::query::query_filter_contains_list
+  src::query::query_filter_equal_by_index
+  src::query::query_filter_with_index_name
+  src::query::query_filter_with_specific_bins
+  src::query::query_foreach_abort_and_resume_exactly_once
+  src::query::query_foreach_cancel_and_resume_exactly_once
+  src::query::query_foreach_delivers_all_exactly_once
+  src::query::query_include_bin_data_false
+  src::query::query_long_relax_ap_duration
+  src::query::query_multi_consumer
+  src::query::query_nobins
+  src::query::query_operate_empty_ops_returns_parameter_error
+  src::query::query_operate_empty_set
+  src::query::query_operate_rejects_get_op
+  src::query::query_operate_rejects_mixed_ops
+  src::query::query_operate_rejects_read_op
+  src::query::query_ops_projection_basic_read
+  src::query::query_ops_projection_multiple_bins
+  src::query::query_ops_projection_rejects_delete_op
+  src::query::query_ops_projection_rejects_mixed_ops
+  src::query::query_ops_projection_rejects_touch_op
+  src::query::query_ops_projection_rejects_write_op
+  src::query::query_resumes_from_a_serialized_cursor
+  src::query::query_returns_user_key_when_send_key_set
+  src::query::query_scan_with_specific_bins
+  src::query::query_si_cancel_midway_resumes_without_loss
+  src::query::query_single_consumer
+  src::query::query_single_consumer_no_setname
+  src::query::query_single_consumer_with_cursor
+  src::query::query_some_bins
+  src::query::test_short_query_not_tracked
+  src::scan::scan_cancel_midway_resumes_without_loss
+  src::scan::scan_drop_midway_leaves_client_usable
+  src::scan::scan_multi_consumer
+  src::scan::scan_multi_consumer_cancel_resumes_without_loss
+  src::scan::scan_multi_consumer_stream
+  src::scan::scan_single_consumer
+  src::scan::scan_single_consumer_no_setname
+  src::scan::scan_single_consumer_stream
+  src::scan::scan_single_consumer_with_cancel
+  src::scan::scan_single_consumer_with_cursor
+  src::task::index_task_test
+  src::task::register_task_test
 )
 
 log() { printf 'client-suite: %s\n' "$*" >&2; }

@@ -11,6 +11,7 @@ mod latency;
 pub mod process;
 mod sindex;
 mod stats;
+mod udf;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub struct NodeContext {
     pub service_stats: ServiceStats,
     /// Bumped whenever partition ownership changes.
     pub partition_generation: AtomicU64,
+    /// UDF modules (`udf-put` and friends).
+    pub udf: Arc<aerie_udf::Registry>,
     /// Latency histograms and activity samples (`latencies:`, the console, the ticker).
     pub latencies: Latencies,
 }
@@ -132,7 +135,11 @@ pub fn answer(ctx: &NodeContext, cmd: &str) -> String {
         "sindex-exists" => sindex::exists(ctx, args),
         "sindex-list" => sindex::list(ctx, args),
         "sindex-stat" | "sindex" => sindex::stat(ctx, args),
-        "udf-list" | "query-show" | "scan-show" | "jobs" => String::new(),
+        "udf-put" => udf::put(ctx, args),
+        "udf-get" => udf::get(ctx, args),
+        "udf-list" => udf::list(ctx),
+        "udf-remove" => udf::remove(ctx, args),
+        "query-show" | "scan-show" | "jobs" => String::new(),
         _ => cluster::answer(ctx, name, args).unwrap_or_else(|| "ERROR:4:unrecognized command".to_owned()),
     }
 }
