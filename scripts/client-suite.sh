@@ -55,12 +55,6 @@ READY_TIMEOUT_S=20
 #   src::cdt_list::list_join_*                            - string_list_join is an 8.2 op; they self-skip on 8.1.2.0,
 #                                                           so a pass would mean nothing
 #   src::cdt_bitwise::bitwise_b64_encode*                 - bit_b64_encode is an 8.2 op; they self-skip likewise
-#   src::exp::{expression_compare,expression_condition,expression_data_types,expression_aero_5_6,
-#     expression_rec_ops,expression_from_base64_query,test_geo_val_bug},
-#   src::exp_list::expression_list, src::exp_map::expression_map, src::exp_bitwise::expression_bitwise,
-#   src::exp_hll::expression_hll, src::examples::example_hll_operations
-#                                                         - every filter runs through a query (scan): expressions are in,
-#                                                           they wait for scans/queries
 #   src::exp::expression_commands                         - needs a scan, and asserts that `add` (INCR) of a string value
 #                                                           succeeds, which aerospike-server answers with 12 (particle_blob.c)
 #   src::exp::ael_text_as_a_filter_expression, src::exp_list::expression_list_join*,
@@ -215,6 +209,19 @@ IN_SCOPE=(
   src::scan::scan_single_consumer_with_cursor
   src::task::index_task_test
   src::task::register_task_test
+  # filter expressions on scans and queries
+  src::exp::expression_aero_5_6
+  src::exp::expression_compare
+  src::exp::expression_condition
+  src::exp::expression_data_types
+  src::exp::expression_from_base64_query
+  src::exp::expression_rec_ops
+  src::exp::test_geo_val_bug
+  src::exp_list::expression_list
+  src::exp_map::expression_map
+  src::exp_bitwise::expression_bitwise
+  src::exp_hll::expression_hll
+  src::examples::example_hll_operations
 )
 
 log() { printf 'client-suite: %s\n' "$*" >&2; }

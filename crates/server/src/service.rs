@@ -260,7 +260,7 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                 if let Dispatched::Stream(job) =
                     aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
                 {
-                    stream_reply(&mut writer, job, &mut out, false).await?;
+                    stream_reply(&mut writer, *job, &mut out, false).await?;
                 }
                 ctx.latencies.record(&body, started);
             }
@@ -289,7 +289,7 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     compress::deflate_frame(&plain, &mut out)?;
                 }
                 if let Dispatched::Stream(job) = streamed {
-                    stream_reply(&mut writer, job, &mut out, compress_reply).await?;
+                    stream_reply(&mut writer, *job, &mut out, compress_reply).await?;
                 }
                 ctx.latencies.record(&inflated, started);
             }

@@ -34,7 +34,7 @@ pub enum Dispatched {
     Complete,
     /// A scan or query: `out` holds nothing yet; the caller drives the job frame by frame
     /// ([`StreamJob::next_frame`]), writing each frame before asking for the next.
-    Stream(StreamJob),
+    Stream(Box<StreamJob>),
 }
 
 /// Executes one `as_msg` request body and appends the whole reply to `out`. Scans and queries
@@ -64,7 +64,7 @@ pub fn dispatch_streaming(registry: &Registry, body: &[u8], out: &mut Vec<u8>) -
     if !msg.fields.has(field::DIGEST) && !msg.fields.has(field::KEY) {
         // Scans and queries arrive without a digest.
         return match scan::start(registry, &msg, out) {
-            Some(job) => Dispatched::Stream(job),
+            Some(job) => Dispatched::Stream(Box::new(job)),
             None => Dispatched::Complete,
         };
     }

@@ -95,6 +95,8 @@ pub struct StreamJob {
     finished: bool,
     /// A secondary-index query; `None` = scan.
     query: Option<QuerySpec>,
+    /// The request's filter expression, compiled once.
+    filter: Option<aerie_exp::Filter>,
 }
 
 /// Starts a scan, or answers at once (a LAST message with the error) when the request cannot
@@ -127,12 +129,11 @@ impl StreamJob {
             // TODO(issue 7): background scans applying write ops.
             return Err(ResultCode::UnsupportedFeature);
         }
-        if f.has(field::FILTER_EXP) {
-            // FILTER HOOK (crates/exp): parse the filter expression here, keep it in the job,
-            // and apply it per record in `passes_filter`. Until then a filtered scan is refused
-            // rather than answered unfiltered.
-            return Err(ResultCode::UnsupportedFeature);
-        }
+        // The filter expression is compiled once for the whole scan.
+        let filter = match f.get(field::FILTER_EXP) {
+            Some(b) => Some(aerie_exp::Filter::compile(b).map_err(|e| e.result_code())?),
+            None => None,
+        };
         // An unknown set yields no records (the reference server continues likewise).
         let set = f
             .get(field::SET)
@@ -171,6 +172,7 @@ impl StreamJob {
             started: Instant::now(),
             finished: false,
             query,
+            filter,
         })
     }
 
@@ -208,7 +210,7 @@ impl StreamJob {
                 self.parts.pop_front();
             }
             for c in chunk.drain(..) {
-                if !self.passes_filter(&c.record) {
+                if !self.passes_filter(&c) {
                     continue;
                 }
                 if encode_record(&mut w, &self.ns, &self.select, &c) {
@@ -273,12 +275,26 @@ impl StreamJob {
             .max(Duration::from_millis(1)))
     }
 
-    /// Whether a record passes the request's filter expression.
-    // FILTER HOOK (crates/exp): evaluate the job's filter expression against `_record` here
-    // (it is a clone, so evaluation holds no partition lock). No filter is accepted yet: see
-    // `StreamJob::new`.
-    fn passes_filter(&self, _record: &Record) -> bool {
-        true
+    /// Whether a record passes the request's filter expression. The record is a clone, so
+    /// evaluation holds no partition lock; a filter that cannot be evaluated (unknown) skips
+    /// the record, as the reference server does.
+    fn passes_filter(&self, c: &Collected) -> bool {
+        let Some(filter) = &self.filter else {
+            return true;
+        };
+        let r = &c.record;
+        let mut view = aerie_exp::RecordView::new(&c.digest, aerie_exp::BinSource::Flat(r.bins()));
+        view.set_name = self
+            .ns
+            .sets
+            .get(r.meta.set_id)
+            .map(|s| s.name.as_bytes())
+            .unwrap_or_default();
+        view.key = r.key();
+        view.last_update_ms = r.meta.last_update_ms;
+        view.void_time = r.meta.void_time;
+        view.record_size_bytes = r.data_size() as u64;
+        matches!(filter.matches(&view), Ok(true))
     }
 }
 
