@@ -190,23 +190,7 @@ impl Namespace {
         let target = ((void_times.len() as u64 * tenths).div_ceil(1000)).max(1) as usize;
         let nth = target.min(void_times.len()) - 1;
         let (_, &mut cutoff, _) = void_times.select_nth_unstable(nth);
-        let mut evicted = 0u64;
-        for p in self.partitions.iter() {
-            let mut idx = p.lock();
-            idx.retain(
-                |d, r| {
-                    let keep = r.meta.void_time == 0 || r.meta.void_time > cutoff;
-                    self.unhook_unless(keep, d, r)
-                },
-                |r| {
-                    evicted += 1;
-                    if r.meta.set_id != NO_SET {
-                        self.sets.add_objects(r.meta.set_id, -1);
-                    }
-                    self.release_image(r);
-                },
-            );
-        }
+        let evicted = self.sweep(|r| r.meta.void_time == 0 || r.meta.void_time > cutoff);
         self.stats
             .evicted_objects
             .fetch_add(evicted, Ordering::Relaxed);
@@ -556,6 +540,28 @@ impl Namespace {
         self.persistence.as_ref().map(|p| p.flush_max_ms.max(1))
     }
 
+    /// Removes, across every partition, the records for which `keep` is false, with their
+    /// bookkeeping (set counts, record hooks, storage images). Each partition is locked only
+    /// while it is swept. Returns the records removed.
+    fn sweep(&self, mut keep: impl FnMut(&Record) -> bool) -> u64 {
+        let mut removed = 0u64;
+        for p in self.partitions.iter() {
+            let mut idx = p.lock();
+            idx.retain(
+                |d, r| {
+                    let k = keep(r);
+                    self.unhook_unless(k, d, r)
+                },
+                |r| {
+                    removed += 1;
+                    self.sets.add_objects(r.meta.set_id, -1);
+                    self.release_image(r);
+                },
+            );
+        }
+        removed
+    }
+
     /// Releases the storage image of a record removed from the index by a sweep.
     fn release_image(&self, r: &Record) {
         if let (Some(p), Some(l)) = (&self.persistence, r.location()) {
@@ -725,24 +731,9 @@ impl Namespace {
             None => self.truncate_lut_ms.fetch_max(cutoff, Ordering::Relaxed),
         };
         self.save_truncate_meta();
-        let mut removed = 0u64;
-        for p in self.partitions.iter() {
-            let mut idx = p.lock();
-            idx.retain(
-                |d, r| {
-                    let keep = !(set_id.is_none_or(|id| id == r.meta.set_id)
-                        && r.meta.last_update_ms <= cutoff);
-                    self.unhook_unless(keep, d, r)
-                },
-                |r| {
-                    removed += 1;
-                    if r.meta.set_id != NO_SET {
-                        self.sets.add_objects(r.meta.set_id, -1);
-                    }
-                    self.release_image(r);
-                },
-            );
-        }
+        let removed = self.sweep(|r| {
+            !(set_id.is_none_or(|id| id == r.meta.set_id) && r.meta.last_update_ms <= cutoff)
+        });
         self.stats
             .truncated_records
             .fetch_add(removed, Ordering::Relaxed);
@@ -755,20 +746,7 @@ impl Namespace {
     /// partition is locked only while it is swept. Returns the records removed.
     pub fn expire_pass(&self) -> u64 {
         let now = time::now_secs();
-        let mut removed = 0u64;
-        for p in self.partitions.iter() {
-            let mut idx = p.lock();
-            idx.retain(
-                |d, r| self.unhook_unless(!r.is_expired(now), d, r),
-                |r| {
-                    removed += 1;
-                    if r.meta.set_id != NO_SET {
-                        self.sets.add_objects(r.meta.set_id, -1);
-                    }
-                    self.release_image(r);
-                },
-            );
-        }
+        let removed = self.sweep(|r| !r.is_expired(now));
         self.stats
             .expired_objects
             .fetch_add(removed, Ordering::Relaxed);
