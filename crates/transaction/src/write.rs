@@ -254,6 +254,8 @@ fn check_ops(req: &Request<'_>) -> Result<(), ResultCode> {
             op::CDT_MODIFY | op::BIT_MODIFY | op::HLL_MODIFY if replace => {
                 return Err(ResultCode::Parameter)
             }
+            // aerospike-server write.c: "modify op can't have record-level replace flag".
+            op::INCR | op::APPEND | op::PREPEND if replace => return Err(ResultCode::Parameter),
             op::WRITE
             | op::INCR
             | op::APPEND
@@ -285,48 +287,34 @@ fn modify_bin<'b>(bins: &mut FlatBins<'b>, o: &Op<'b>) -> Result<(), ResultCode>
                 bins.remove(o.name);
                 return Ok(());
             }
-            if let Some(v) = cdt_ops::normalize_write(o.particle_type, o.value)? {
-                bins.set(name, o.particle_type, Cow::Owned(v));
-                return Ok(());
-            }
-            match particle::canonical_int(o.particle_type, o.value) {
-                Ok(None) => bins.set(name, o.particle_type, Cow::Borrowed(o.value)),
-                Ok(Some(wide)) => bins.set(name, o.particle_type, Cow::Owned(wide.to_vec())),
-                Err(_) => return Err(ResultCode::Parameter),
-            }
+            write_from_wire(bins, name, o)?;
         }
-        op::INCR => {
-            let new = match (o.particle_type, bins.get(o.name)) {
-                (particle::INTEGER, None) => particle::read_int(o.value)
-                    .ok_or(ResultCode::Parameter)?
-                    .to_be_bytes(),
-                (particle::INTEGER, Some((particle::INTEGER, cur))) => {
+        // As in aerospike-server (particle.c, as_bin_particle_modify_from_client): a
+        // modify op on a missing bin creates the bin from the op's value, whatever the
+        // op and the value's type; on a live bin the existing type decides, and a value
+        // of another type is INCOMPATIBLE_TYPE (12).
+        op::INCR | op::APPEND | op::PREPEND => {
+            let Some((cur_type, cur)) = bins.get(o.name) else {
+                if o.particle_type == particle::NULL {
+                    return Err(ResultCode::Parameter);
+                }
+                return write_from_wire(bins, name, o);
+            };
+            if cur_type != o.particle_type {
+                return Err(ResultCode::IncompatibleType);
+            }
+            let new = match (o.op_type, cur_type) {
+                (op::INCR, particle::INTEGER) => {
                     let add = particle::read_int(o.value).ok_or(ResultCode::Parameter)?;
                     let cur = particle::read_int(cur).ok_or(ResultCode::ServerError)?;
-                    cur.wrapping_add(add).to_be_bytes()
+                    cur.wrapping_add(add).to_be_bytes().to_vec()
                 }
-                (particle::FLOAT, None) => particle::read_float(o.value)
-                    .ok_or(ResultCode::Parameter)?
-                    .to_be_bytes(),
-                (particle::FLOAT, Some((particle::FLOAT, cur))) => {
+                (op::INCR, particle::FLOAT) => {
                     let add = particle::read_float(o.value).ok_or(ResultCode::Parameter)?;
                     let cur = particle::read_float(cur).ok_or(ResultCode::ServerError)?;
-                    (cur + add).to_be_bytes()
+                    (cur + add).to_be_bytes().to_vec()
                 }
-                (particle::INTEGER | particle::FLOAT, Some(_)) => {
-                    return Err(ResultCode::IncompatibleType)
-                }
-                _ => return Err(ResultCode::Parameter),
-            };
-            bins.set(name, o.particle_type, Cow::Owned(new.to_vec()));
-        }
-        op::APPEND | op::PREPEND => {
-            if !matches!(o.particle_type, particle::STRING | particle::BLOB) {
-                return Err(ResultCode::Parameter);
-            }
-            let joined = match bins.get(o.name) {
-                None => o.value.to_vec(),
-                Some((t, cur)) if t == o.particle_type => {
+                (op::APPEND | op::PREPEND, particle::STRING | particle::BLOB) => {
                     let mut v = Vec::with_capacity(cur.len() + o.value.len());
                     if o.op_type == op::APPEND {
                         v.extend_from_slice(cur);
@@ -337,11 +325,29 @@ fn modify_bin<'b>(bins: &mut FlatBins<'b>, o: &Op<'b>) -> Result<(), ResultCode>
                     }
                     v
                 }
-                Some(_) => return Err(ResultCode::IncompatibleType),
+                _ => return Err(ResultCode::IncompatibleType),
             };
-            bins.set(name, o.particle_type, Cow::Owned(joined));
+            bins.set(name, o.particle_type, Cow::Owned(new));
         }
         other => return Err(unsupported_or_bad(other)),
+    }
+    Ok(())
+}
+
+/// Stores an op's wire value as the bin's new value (a write, or a modify creating the bin).
+fn write_from_wire<'b>(
+    bins: &mut FlatBins<'b>,
+    name: Cow<'b, [u8]>,
+    o: &Op<'b>,
+) -> Result<(), ResultCode> {
+    if let Some(v) = cdt_ops::normalize_write(o.particle_type, o.value)? {
+        bins.set(name, o.particle_type, Cow::Owned(v));
+        return Ok(());
+    }
+    match particle::canonical_int(o.particle_type, o.value) {
+        Ok(None) => bins.set(name, o.particle_type, Cow::Borrowed(o.value)),
+        Ok(Some(wide)) => bins.set(name, o.particle_type, Cow::Owned(wide.to_vec())),
+        Err(_) => return Err(ResultCode::Parameter),
     }
     Ok(())
 }
