@@ -1,7 +1,7 @@
 //! `aerie bench` command line, after asbench's flags (aerospike-benchmark `benchmark_init.c`), so
 //! an Aerospike user's muscle memory works: `-h -p -n -s -b -K -k -o -R -e -t -w -z -g -T
 //! --batch-size`. Our own additions are long options only: `--count`, `--json`,
-//! `--io-threads`, `--socket-timeout`.
+//! `--io-threads`, `--socket-timeout`, `--read-filter`.
 
 use std::time::Duration;
 
@@ -44,6 +44,9 @@ Load generator speaking the Aerospike protocol to one node (Aerie or Aerospike).
   -T, --timeout MS             server-side total timeout sent with each request (default 0)
       --socket-timeout MS      give up on a reply after MS and reconnect (default 30000)
       --io-threads N           runtime threads (default: cores, at most -z)
+      --read-filter            RU reads carry a filter expression (the first bin's type
+                               equals the type written), true for every record the bench
+                               wrote: compare against a run without it for the filter's cost
       --json                   final summary as one JSON object on stdout
                                (per-second lines go to stderr)
   -L, --latency                accepted for asbench compatibility (latency is always shown)
@@ -98,6 +101,8 @@ pub struct BenchArgs {
     pub socket_timeout: Duration,
     pub io_threads: Option<usize>,
     pub json: bool,
+    /// Every RU read carries a filter expression that holds for the bench's own records.
+    pub read_filter: bool,
 }
 
 impl Default for BenchArgs {
@@ -123,6 +128,7 @@ impl Default for BenchArgs {
             socket_timeout: Duration::from_millis(30_000),
             io_threads: None,
             json: false,
+            read_filter: false,
         }
     }
 }
@@ -222,6 +228,7 @@ pub fn parse(argv: &[String]) -> Result<Parsed, String> {
                 a.io_threads = Some(num(&flag, &value(&flag)?)?)
             }
             "--json" => a.json = true,
+            "--read-filter" => a.read_filter = true,
             "-L" | "--latency" => {}
             other => return Err(format!("unknown option '{other}' (see aerie bench --help)")),
         }

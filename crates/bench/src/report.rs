@@ -253,7 +253,7 @@ fn config_json(out: &mut String, a: &BenchArgs) {
         out,
         "{{\"node\":{},\"namespace\":{},\"set\":{},\"start_key\":{},\"keys\":{},\"object_spec\":{},\
          \"random_values\":{},\"workloads\":{},\"connections\":{},\"throughput_tps\":{},\"batch_size\":{},\
-         \"duration_secs\":{},\"count\":{}}}",
+         \"duration_secs\":{},\"count\":{},\"read_filter\":{}}}",
         json_str(&a.addr()),
         json_str(&a.namespace),
         json_str(&a.set),
@@ -267,6 +267,7 @@ fn config_json(out: &mut String, a: &BenchArgs) {
         a.batch_size,
         a.duration.map_or("null".to_owned(), |d| d.as_secs().to_string()),
         a.count.map_or("null".to_owned(), |c| c.to_string()),
+        a.read_filter,
     );
 }
 
@@ -384,7 +385,7 @@ mod tests {
         assert!(j.contains("\"result_codes\":{\"9\":1}"), "{j}");
         assert!(j.contains("{\"name\":\"read\",\"count\":1,\"keys\":1,\"not_found\":0,\"errors\":0,\"timeouts\":0,\"tps\":0.5,"), "{j}");
         assert_eq!(j.matches('{').count(), j.matches('}').count());
-        assert!(j.ends_with(",\"config\":{\"node\":\"127.0.0.1:3000\",\"namespace\":\"test\",\"set\":\"testset\",\"start_key\":0,\"keys\":1000000,\"object_spec\":\"I4\",\"random_values\":false,\"workloads\":\"RU,50\",\"connections\":16,\"throughput_tps\":0,\"batch_size\":1,\"duration_secs\":null,\"count\":null}}"), "{j}");
+        assert!(j.ends_with(",\"config\":{\"node\":\"127.0.0.1:3000\",\"namespace\":\"test\",\"set\":\"testset\",\"start_key\":0,\"keys\":1000000,\"object_spec\":\"I4\",\"random_values\":false,\"workloads\":\"RU,50\",\"connections\":16,\"throughput_tps\":0,\"batch_size\":1,\"duration_secs\":null,\"count\":null,\"read_filter\":false}}"), "{j}");
         Ok(())
     }
 

@@ -31,6 +31,8 @@ pub struct RequestTemplate {
     pub bins: Vec<BinSpec>,
     pub record_ttl: u32,
     pub timeout_ms: u32,
+    /// A filter expression (field 43, the expression's msgpack) sent with every single read.
+    pub read_filter: Option<Vec<u8>>,
 }
 
 /// Encodes one worker's requests; owns the current bin values.
@@ -113,6 +115,9 @@ impl Encoder {
             ..MsgHeader::default()
         });
         self.key_fields(&mut w, &digest);
+        if let Some(exp) = &self.t.read_filter {
+            w.field(field::FILTER_EXP, exp);
+        }
         w.finish();
     }
 
@@ -159,6 +164,31 @@ impl Encoder {
         }
         w.field(field::DIGEST, digest);
     }
+}
+
+/// The `--read-filter` expression, `bin_type(bin) == particle_type`, as the clients encode it:
+/// `[EQ, [BIN_TYPE, "bin"], type]` in msgpack (ops 1 and 82 of aerospike-server's exp.c).
+pub fn bin_type_filter(bin: &[u8], particle_type: u8) -> Vec<u8> {
+    const EXP_EQ: u8 = 1;
+    const EXP_BIN_TYPE: u8 = 82;
+    let mut out = Vec::with_capacity(bin.len() + 8);
+    out.extend_from_slice(&[0x93, EXP_EQ, 0x92, EXP_BIN_TYPE]);
+    // Bin names are at most 15 bytes, but encode any length correctly.
+    match bin.len() {
+        n @ 0..=31 => out.push(0xa0 | n as u8),
+        n @ 32..=255 => out.extend_from_slice(&[0xd9, n as u8]),
+        n => {
+            out.push(0xda);
+            out.extend_from_slice(&(n.min(u16::MAX as usize) as u16).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(
+        bin.get(..bin.len().min(u16::MAX as usize))
+            .unwrap_or_default(),
+    );
+    // Particle types are below 0x80: a positive fixint.
+    out.push(particle_type & 0x7f);
+    out
 }
 
 fn push_field(out: &mut Vec<u8>, field_type: u8, data: &[u8]) {
@@ -238,7 +268,23 @@ mod tests {
             bins: vec![BinSpec::Str { len: 100 }, BinSpec::Int { bytes: 4 }],
             record_ttl: 0,
             timeout_ms: 50,
+            read_filter: None,
         }
+    }
+
+    #[test]
+    fn read_filter_rides_on_single_reads() -> Result<(), aerie_proto::ParseError> {
+        let mut rng = Rng::new(1);
+        let mut t = template("s");
+        let exp = bin_type_filter(b"testbin", particle::STRING);
+        assert_eq!(exp, b"\x93\x01\x92\x52\xa7testbin\x03".to_vec());
+        t.read_filter = Some(exp.clone());
+        let e = Encoder::new(t, &mut rng);
+        let mut buf = Vec::new();
+        e.read(&mut buf, 7);
+        let m = Msg::parse(body(&buf))?;
+        assert_eq!(m.fields.get(field::FILTER_EXP), Some(&exp[..]));
+        Ok(())
     }
 
     fn body(buf: &[u8]) -> &[u8] {

@@ -176,6 +176,13 @@ async fn connect_workers(addr: &str, args: &BenchArgs) -> Result<Vec<Worker>, St
         bins: args.bins.clone(),
         record_ttl: args.record_ttl,
         timeout_ms: args.timeout_ms,
+        read_filter: match (args.read_filter, args.bins.first()) {
+            (true, Some(first)) => Some(crate::request::bin_type_filter(
+                args.bin_base.as_bytes(),
+                first.particle_type(),
+            )),
+            _ => None,
+        },
     };
     let addr: Arc<str> = Arc::from(addr);
     let mut set = JoinSet::new();

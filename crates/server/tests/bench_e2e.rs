@@ -17,6 +17,20 @@ const RUN_LIMIT: Duration = Duration::from_secs(120);
 
 /// Runs `aerie bench ARGS --json` and returns its stdout (the JSON summary).
 fn bench(server: &ServerProcess, args: &[&str]) -> String {
+    let (status, out, err) = run_bench(server, args);
+    assert!(
+        status.success(),
+        "aerie bench {args:?} failed ({status}):\nstdout: {out}\nstderr: {err}"
+    );
+    assert!(
+        err.contains(" INFO write(tps="),
+        "per-second lines go to stderr with --json: {err}"
+    );
+    out
+}
+
+/// Runs `aerie bench ARGS --json`: its exit status, stdout and stderr.
+fn run_bench(server: &ServerProcess, args: &[&str]) -> (std::process::ExitStatus, String, String) {
     let host = server.hosts();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aerie"));
     cmd.arg("bench")
@@ -47,15 +61,7 @@ fn bench(server: &ServerProcess, args: &[&str]) -> String {
     if let Some(mut s) = child.stderr.take() {
         let _ = s.read_to_string(&mut err);
     }
-    assert!(
-        status.success(),
-        "aerie bench {args:?} failed ({status}):\nstdout: {out}\nstderr: {err}"
-    );
-    assert!(
-        err.contains(" INFO write(tps="),
-        "per-second lines go to stderr with --json: {err}"
-    );
-    out.trim().to_owned()
+    (status, out.trim().to_owned(), err)
 }
 
 /// The number after `"key":` in the first object that follows `anchor` in `json`.
@@ -211,6 +217,53 @@ async fn insert_then_read_update_then_batch_reads() {
         number(&json, "{\"workload\"", "duration_secs") >= 0.09,
         "{json}"
     );
+
+    // Filtered reads (--read-filter): the filter holds for the bench's own records, so every
+    // read is answered; declared as integers, the same records are all FILTERED_OUT (27).
+    let json = bench(
+        &server,
+        &[
+            "-k",
+            &keys,
+            "-o",
+            "S:100,I",
+            "-w",
+            "RU,100",
+            "--read-filter",
+            "--count",
+            "500",
+            "-z",
+            "2",
+        ],
+    );
+    assert_clean(&json);
+    assert!(json.contains("\"read_filter\":true"), "{json}");
+    assert_eq!(
+        number(&json, "{\"name\":\"read\"", "count"),
+        500.0,
+        "{json}"
+    );
+    let (status, json, _) = run_bench(
+        &server,
+        &[
+            "-k",
+            &keys,
+            "-o",
+            "I",
+            "-w",
+            "RU,100",
+            "--read-filter",
+            "--count",
+            "100",
+            "-z",
+            "1",
+        ],
+    );
+    assert!(
+        !status.success(),
+        "a run where every transaction failed exits non-zero"
+    );
+    assert!(json.contains("\"result_codes\":{\"27\":100}"), "{json}");
 
     client
         .close()
