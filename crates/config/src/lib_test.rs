@@ -125,6 +125,7 @@ fn sample_expected() -> Config {
             proto_fd_max: 20_000,
             service_threads: Some(8),
             transaction_max_ms: 1_500,
+            ..ServiceConfig::default()
         },
         logging: LoggingConfig {
             sinks: vec![
@@ -546,4 +547,20 @@ fn load_reads_a_file_and_names_it_in_errors() -> Result<(), Box<dyn std::error::
 fn error_line_accessor() {
     let err = parse_str("}\n", "aerie.conf").err();
     assert_eq!(err.as_ref().and_then(ConfigError::line), Some(1));
+}
+
+#[test]
+fn ticker_interval_and_microsecond_histograms() -> Result<(), ConfigError> {
+    let text = "service {\n    ticker-interval 5\n    microsecond-histograms true\n}\n\
+                namespace test {\n    storage-engine memory\n}\n";
+    let config = parse_str(text, "aerie.conf")?;
+    assert_eq!(config.service.ticker_interval_secs, 5);
+    assert!(config.service.microsecond_histograms);
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    let bad = parse_str(
+        "service {\n    microsecond-histograms maybe\n}\n",
+        "aerie.conf",
+    );
+    assert!(bad.is_err());
+    Ok(())
 }

@@ -267,6 +267,8 @@ fn parse_service(
             "proto-fd-max" => out.proto_fd_max = value.int(1, u32::MAX)?,
             "service-threads" => out.service_threads = Some(value.int(1, MAX_SERVICE_THREADS)?),
             "transaction-max-ms" => out.transaction_max_ms = value.int(1, u32::MAX)?,
+            "ticker-interval" => out.ticker_interval_secs = value.int(0, u32::MAX)?,
+            "microsecond-histograms" => out.microsecond_histograms = value.bool()?,
             _ => ctx.other_param(param, Section::Service, unused::SERVICE, &[])?,
         }
     }

@@ -67,6 +67,11 @@ pub struct ServiceConfig {
     pub service_threads: Option<u32>,
     /// `transaction-max-ms`: a transaction older than this is failed with a timeout.
     pub transaction_max_ms: u32,
+    /// `ticker-interval`: seconds between ticker blocks in the log (Aerospike's default 10;
+    /// 0 ticks every second, as Aerospike's once-a-second ticker loop then does).
+    pub ticker_interval_secs: u32,
+    /// `microsecond-histograms`: `latencies:` in microseconds (`usec`) instead of `msec`.
+    pub microsecond_histograms: bool,
 }
 
 impl Default for ServiceConfig {
@@ -77,6 +82,8 @@ impl Default for ServiceConfig {
             proto_fd_max: 15_000,
             service_threads: None,
             transaction_max_ms: 1_000,
+            ticker_interval_secs: 10,
+            microsecond_histograms: false,
         }
     }
 }

@@ -8,7 +8,11 @@
 //!
 //! Names and grouping follow Aerospike (`as/src/base/cfg.c`, `thr_info.c` `cmd_latencies`):
 //! a node-wide `batch-index` histogram and, per namespace, `{ns}-read`, `{ns}-write`,
-//! `{ns}-udf`, `{ns}-pi-query` and `{ns}-si-query`.
+//! `{ns}-udf`, `{ns}-batch-sub-read`, `{ns}-batch-sub-write`, `{ns}-batch-sub-udf` (one
+//! count per batch row), `{ns}-pi-query` and `{ns}-si-query`.
+//!
+//! With the service's `microsecond-histograms true`, `latencies:` reports the microsecond
+//! buckets under `usec` instead of `msec`, as Aerospike's `HIST_MICROSECONDS` scale does.
 //!
 //! `latencies:` reports the last ticker slice, as Aerospike does: [`Latencies::tick_slice`]
 //! (called every ticker period) turns the counts added since the previous call into
@@ -88,6 +92,8 @@ const N_KINDS: usize = Kind::ALL.len();
 #[derive(Debug)]
 pub struct Histogram {
     name: String,
+    /// `latencies:` reports microseconds (`usec`) rather than milliseconds (`msec`).
+    micros: bool,
     ms: [AtomicU64; N_BUCKETS],
     us: [AtomicU64; N_BUCKETS],
     /// Sum of all recorded latencies, in µs (Prometheus' `_sum`).
@@ -108,8 +114,14 @@ struct Slice {
 impl Histogram {
     /// An empty histogram called `name` (e.g. `{test}-read`).
     pub fn new(name: impl Into<String>) -> Self {
+        Self::with_scale(name, false)
+    }
+
+    /// An empty histogram whose `latencies:` slices are in microseconds when `micros`.
+    pub fn with_scale(name: impl Into<String>, micros: bool) -> Self {
         Self {
             name: name.into(),
+            micros,
             ms: std::array::from_fn(|_| AtomicU64::new(0)),
             us: std::array::from_fn(|_| AtomicU64::new(0)),
             sum_us: AtomicU64::new(0),
@@ -161,7 +173,11 @@ impl Histogram {
     /// Closes a ticker slice: computes ops/s and the share of transactions over each
     /// threshold since the previous call. Returns `(transactions, seconds)` of the slice.
     pub fn tick_slice(&self, now: Instant) -> (u64, f64) {
-        let counts = self.ms_buckets();
+        let counts = if self.micros {
+            self.us_buckets()
+        } else {
+            self.ms_buckets()
+        };
         let total: u64 = counts.iter().sum();
         let mut slice = self.slice.lock().unwrap_or_else(|p| p.into_inner());
         let secs = slice
@@ -175,7 +191,8 @@ impl Histogram {
             } else {
                 0.0
             };
-            let _ = write!(output, "msec,{tps:.1}");
+            let unit = if self.micros { "usec" } else { "msec" };
+            let _ = write!(output, "{unit},{tps:.1}");
         }
         let mut subtotal = 0u64;
         for (b, count) in counts.iter().take(N_LATENCY_COLS).enumerate() {
@@ -223,31 +240,51 @@ pub struct NsHistograms {
     pub read: Histogram,
     pub write: Histogram,
     pub udf: Histogram,
+    /// One count per batch row, by the row's kind (Aerospike's `batch_sub_*_hist`).
+    pub batch_sub_read: Histogram,
+    pub batch_sub_write: Histogram,
+    pub batch_sub_udf: Histogram,
     pub pi_query: Histogram,
     pub si_query: Histogram,
 }
 
 impl NsHistograms {
-    fn new(name: &str) -> Self {
+    fn new(name: &str, micros: bool) -> Self {
+        let h = |what: &str| Histogram::with_scale(format!("{{{name}}}-{what}"), micros);
         Self {
             name: name.to_owned(),
-            read: Histogram::new(format!("{{{name}}}-read")),
-            write: Histogram::new(format!("{{{name}}}-write")),
-            udf: Histogram::new(format!("{{{name}}}-udf")),
-            pi_query: Histogram::new(format!("{{{name}}}-pi-query")),
-            si_query: Histogram::new(format!("{{{name}}}-si-query")),
+            read: h("read"),
+            write: h("write"),
+            udf: h("udf"),
+            batch_sub_read: h("batch-sub-read"),
+            batch_sub_write: h("batch-sub-write"),
+            batch_sub_udf: h("batch-sub-udf"),
+            pi_query: h("pi-query"),
+            si_query: h("si-query"),
         }
     }
 
-    /// The histograms in the order `latencies:` lists them.
-    pub fn all(&self) -> [&Histogram; 5] {
+    /// The histograms in the order `latencies:` lists them (aerospike-server's cfg.c order).
+    pub fn all(&self) -> [&Histogram; 8] {
         [
             &self.read,
             &self.write,
             &self.udf,
+            &self.batch_sub_read,
+            &self.batch_sub_write,
+            &self.batch_sub_udf,
             &self.pi_query,
             &self.si_query,
         ]
+    }
+
+    /// The batch-sub histogram of a row of `kind` (read, write or udf).
+    pub fn batch_sub(&self, kind: BatchSubKind) -> &Histogram {
+        match kind {
+            BatchSubKind::Read => &self.batch_sub_read,
+            BatchSubKind::Write => &self.batch_sub_write,
+            BatchSubKind::Udf => &self.batch_sub_udf,
+        }
     }
 
     fn of(&self, kind: Kind) -> Option<&Histogram> {
@@ -260,6 +297,14 @@ impl NsHistograms {
             Kind::Batch => None,
         }
     }
+}
+
+/// What one batch row does, for its `{ns}-batch-sub-*` histogram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchSubKind {
+    Read,
+    Write,
+    Udf,
 }
 
 /// One second of node activity, summed over namespaces, indexed like [`Kind::ALL`].
@@ -312,17 +357,31 @@ pub struct Latencies {
 }
 
 impl Latencies {
-    /// Histograms for the configured namespaces, in configuration order.
-    pub fn new(namespaces: &[NamespaceConfig]) -> Self {
-        Self::with_names(namespaces.iter().map(|n| n.name.as_str()))
+    /// Histograms for the configured namespaces, in configuration order; `latencies:` in
+    /// microseconds when `micros` (the service's `microsecond-histograms`).
+    pub fn new(namespaces: &[NamespaceConfig], micros: bool) -> Self {
+        Self::with_scale(namespaces.iter().map(|n| n.name.as_str()), micros)
     }
 
-    /// Histograms for the namespaces called `names`.
+    /// Histograms for the namespaces called `names`, in milliseconds.
     pub fn with_names<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        Self::with_scale(names, false)
+    }
+
+    /// Histograms for the namespaces called `names`, `latencies:` in µs when `micros`.
+    pub fn with_scale<'a>(names: impl Iterator<Item = &'a str>, micros: bool) -> Self {
         Self {
-            batch_index: Histogram::new("batch-index"),
-            namespaces: names.map(NsHistograms::new).collect(),
+            batch_index: Histogram::with_scale("batch-index", micros),
+            namespaces: names.map(|n| NsHistograms::new(n, micros)).collect(),
             sampler: Mutex::new(Sampler::default()),
+        }
+    }
+
+    /// Records one batch row of namespace `ns` that took `elapsed`.
+    #[inline]
+    pub fn record_batch_sub(&self, ns: &[u8], kind: BatchSubKind, elapsed: Duration) {
+        if let Some(n) = self.namespaces.iter().find(|n| n.name.as_bytes() == ns) {
+            n.batch_sub(kind).insert(elapsed);
         }
     }
 

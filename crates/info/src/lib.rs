@@ -21,7 +21,9 @@ use aerie_config::Config;
 use aerie_namespace::Registry;
 use aerie_proto::info::{self, param, push_reply, split_command};
 
-pub use latency::{percentile_us, Histogram, Kind, Latencies, Sample, N_BUCKETS, N_LATENCY_COLS};
+pub use latency::{
+    percentile_us, BatchSubKind, Histogram, Kind, Latencies, Sample, N_BUCKETS, N_LATENCY_COLS,
+};
 
 /// Protocol version the node reports in `build`; clients choose features from it.
 pub const COMPAT_BUILD: &str = "8.1.2.0";

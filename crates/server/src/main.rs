@@ -4,6 +4,7 @@
 
 mod args;
 mod http;
+mod logging;
 mod service;
 mod ticker;
 
@@ -58,9 +59,9 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
     if let Some(p) = opts.http_port {
         config.network.http.port = p;
     }
-    init_logging(&config);
+    logging::init(&config.logging)?;
     for w in &config.warnings {
-        tracing::warn!("{w}");
+        tracing::warn!(target: "aerie::config", "{w}");
     }
     let threads = config
         .service
@@ -78,27 +79,4 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     rt.block_on(service::run(Arc::new(config)))
-}
-
-fn init_logging(config: &aerie_config::Config) {
-    use tracing_subscriber::EnvFilter;
-    let level = config
-        .logging
-        .sinks
-        .iter()
-        .flat_map(|s| s.contexts.iter())
-        .find(|(ctx, _)| ctx == "any")
-        .map(|(_, level)| match level.as_str() {
-            "critical" | "warning" => "warn".to_owned(),
-            "detail" => "trace".to_owned(),
-            other => other.to_owned(),
-        })
-        .unwrap_or_else(|| "info".to_owned());
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    use std::io::IsTerminal as _;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
 }

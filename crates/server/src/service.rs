@@ -55,8 +55,12 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         service_stats: ServiceStats::default(),
         partition_generation: AtomicU64::new(1),
         udf: Arc::new(aerie_udf::Registry::default()),
-        latencies: aerie_info::Latencies::new(&config.namespaces),
+        latencies: aerie_info::Latencies::new(
+            &config.namespaces,
+            config.service.microsecond_histograms,
+        ),
     });
+    crate::ticker::observe_batch_rows(ctx.clone());
     for ns in ctx.registry.iter() {
         if ns.config.nsup_period_secs > 0 {
             tokio::spawn(nsup(ns.clone()));

@@ -1,4 +1,4 @@
-//! The ticker: every `TICKER_PERIOD` a block of log lines with the node's main figures, in
+//! The ticker: every `ticker-interval` seconds a block of log lines with the node's main figures, in
 //! the shape of aerospike-server's `as/src/base/ticker.c` (`NODE-ID … CLUSTER-SIZE …`,
 //! `{ns} objects: …`, `{ns} client: …`, histogram dumps), plus one Aerie summary line of
 //! ops/s and latency. It also closes the latency slices `latencies:` reports and takes the
@@ -9,10 +9,25 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aerie_info::{percentile_us, process, Histogram, Kind, NodeContext, N_BUCKETS};
+use aerie_info::{percentile_us, process, BatchSubKind, Histogram, Kind, NodeContext, N_BUCKETS};
 
-/// Aerospike's default `ticker-interval`.
-pub const TICKER_PERIOD: Duration = Duration::from_secs(10);
+/// The ticker period from the service's `ticker-interval` (Aerospike's default 10 s; 0 ticks
+/// every second, like Aerospike's once-a-second ticker loop).
+pub fn ticker_period(ctx: &NodeContext) -> Duration {
+    Duration::from_secs(u64::from(ctx.config.service.ticker_interval_secs.max(1)))
+}
+
+/// Times every batch row into its namespace's `{ns}-batch-sub-*` histogram.
+pub fn observe_batch_rows(ctx: Arc<NodeContext>) {
+    aerie_transaction::set_row_observer(Box::new(move |ns, kind, elapsed| {
+        let kind = match kind {
+            aerie_transaction::RowKind::Read => BatchSubKind::Read,
+            aerie_transaction::RowKind::Write => BatchSubKind::Write,
+            aerie_transaction::RowKind::Udf => BatchSubKind::Udf,
+        };
+        ctx.latencies.record_batch_sub(ns, kind, elapsed);
+    }));
+}
 /// How often the console's activity samples are taken.
 const SAMPLE_PERIOD: Duration = Duration::from_secs(1);
 
@@ -28,7 +43,7 @@ pub fn spawn(ctx: Arc<NodeContext>) {
         }
     });
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(TICKER_PERIOD);
+        let mut tick = tokio::time::interval(ticker_period(&ctx));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_cpu: Option<(Instant, u64)> = None;
         let mut last_us: Option<(Instant, Vec<[u64; N_BUCKETS]>)> = None;

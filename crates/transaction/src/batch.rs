@@ -8,8 +8,11 @@
 //! `u16 generation` if GEN, `u32 ttl` if TTL, then `u16 field count · u16 op count`, fields
 //! and ops as in a single command.
 
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
 use aerie_namespace::Registry;
-use aerie_proto::msg::field;
+use aerie_proto::msg::{field, info2};
 use aerie_proto::{Msg, MsgHeader, MsgWriter, ProtoType, ResultCode};
 use aerie_record::{Digest, DIGEST_SIZE};
 
@@ -26,6 +29,35 @@ const PARENT_RESPOND_ALL_KEYS: u8 = 0x04;
 pub const MAX_BATCH_ROWS: u32 = 1_000_000;
 /// A reply frame is closed and a new one begun past this size.
 const FRAME_TARGET_BYTES: usize = 1024 * 1024;
+
+/// What a batch row does, for the `{ns}-batch-sub-*` latency histograms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Read,
+    Write,
+    Udf,
+}
+
+/// Told of every batch row: its namespace, kind and how long it took.
+pub type RowObserver = Box<dyn Fn(&[u8], RowKind, Duration) + Send + Sync>;
+
+static ROW_OBSERVER: OnceLock<RowObserver> = OnceLock::new();
+
+/// Installs the process-wide batch-row observer (the server's latency histograms). The
+/// first call wins; rows are not timed until one is installed.
+pub fn set_row_observer(observer: RowObserver) {
+    let _ = ROW_OBSERVER.set(observer);
+}
+
+fn row_kind(msg: &Msg<'_>) -> RowKind {
+    if msg.fields.get(field::UDF_FUNCTION).is_some() {
+        RowKind::Udf
+    } else if msg.header.info2 & info2::WRITE != 0 {
+        RowKind::Write
+    } else {
+        RowKind::Read
+    }
+}
 
 /// Executes a batch request and appends every reply frame to `out`.
 pub fn execute(registry: &Registry, parent: &Msg<'_>, out: &mut Vec<u8>) {
@@ -76,6 +108,8 @@ fn run_rows(
             prev = Some(msg);
         }
         let msg = prev.as_ref().ok_or(ResultCode::Parameter)?;
+        let observer = ROW_OBSERVER.get();
+        let started = observer.map(|_| Instant::now());
         let rc = crate::execute_record(
             registry,
             msg,
@@ -84,6 +118,10 @@ fn run_rows(
             &mut w,
             index,
         );
+        if let (Some(observe), Some(started)) = (observer, started) {
+            let ns = msg.fields.get(field::NAMESPACE).unwrap_or_default();
+            observe(ns, row_kind(msg), started.elapsed());
+        }
         if !respond_all
             && !matches!(
                 rc,

@@ -11,6 +11,7 @@
 // hot path: every client command passes through this crate.
 
 mod batch;
+pub use batch::{set_row_observer, RowKind, RowObserver};
 mod cdt_ops;
 mod exp_ops;
 mod query;

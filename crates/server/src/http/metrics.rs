@@ -120,6 +120,9 @@ pub fn render(ctx: &NodeContext) -> String {
             (&ns.read, "read"),
             (&ns.write, "write"),
             (&ns.udf, "udf"),
+            (&ns.batch_sub_read, "batch_sub_read"),
+            (&ns.batch_sub_write, "batch_sub_write"),
+            (&ns.batch_sub_udf, "batch_sub_udf"),
             (&ns.pi_query, "pi_query"),
             (&ns.si_query, "si_query"),
         ] {
