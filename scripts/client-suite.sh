@@ -46,7 +46,7 @@ READY_TIMEOUT_S=20
 #   src::server_error::*                                  - extended error detail needs server >= 8.2.0 (we report 8.1.2.0, so
 #                                                           they self-skip), and most use expressions/HLL/bit/CDT ops
 #   src::examples::example_{batch_operations,query,transaction,udf,scan,geo_query,
-#     path_expression,hll_operations,string_operations,expression_operations,metrics,query_streaming,
+#     hll_operations,string_operations,expression_operations,metrics,query_streaming,
 #     index_management,security,tls,object_mapping,config_file,config_pigeon,read_policies}
 #                                                         - UDF, queries/scans, string ops, expressions (hll_operations
 #                                                           ends with HLL read expressions), transactions, sindexes,
@@ -71,7 +71,7 @@ READY_TIMEOUT_S=20
 #   src::query::query_single_consumer_rps, src::scan::scan_single_consumer_rps
 #                                                         - pass, but their throttled runs take over a minute each;
 #                                                           run them by hand
-#   src::{query_selection,udf,exp*,string,path_expressions,txn,admin,compression,
+#   src::{query_selection,udf,exp*,string,txn,admin,compression,
 #     cluster,connection_seed,backoff,metrics,dynamic_config,serialization,task,perf_e2e}::*
 #                                                         - queries/scans, sindexes, UDFs, expressions, string
 #                                                           ops, transactions, security, compression (EE), cluster/tend
@@ -223,6 +223,43 @@ IN_SCOPE=(
   # filters on every single-record command, a scan and a batch; `add` of a string to a missing bin
   # creates the bin, as aerospike-server's particle.c does (modify ops on a missing bin create it)
   src::exp::expression_commands
+  # CDT path expressions (8.1.1+): select/modify by path, expression contexts, loop variables
+  src::path_expressions::select_by_path_price_filter
+  src::path_expressions::select_by_path_empty_result
+  src::path_expressions::select_by_path_ctx_all_children
+  src::path_expressions::select_by_path_index_loop_var
+  src::path_expressions::select_by_path_complex_nested
+  src::path_expressions::modify_by_path_multiply_prices
+  src::path_expressions::exp_select_by_path_filter
+  src::path_expressions::exp_modify_by_path_multiply
+  src::path_expressions::loop_var_int_value
+  src::path_expressions::loop_var_string_map_key
+  src::path_expressions::remove_all_items_from_list
+  src::path_expressions::remove_filtered_items_from_list
+  src::path_expressions::remove_all_items_from_map
+  src::path_expressions::remove_filtered_map_entries
+  src::path_expressions::remove_books_with_low_prices
+  src::path_expressions::remove_items_by_index_filter
+  src::path_expressions::remove_map_entries_by_key_filter
+  src::path_expressions::remove_nested_items_complex_path
+  src::path_expressions::path_builder_and_select_values_wrapper
+  src::path_expressions::select_map_keys_returns_keys
+  src::path_expressions::select_map_entries_returns_pairs
+  src::path_expressions::select_matching_tree_preserves_shape
+  src::path_expressions::modify_no_fail_skips_type_mismatch
+  src::path_expressions::path_remove_helper_drops_filtered_leaves
+  src::path_expressions::ctx_map_keys_in_selects_subset_of_keys
+  src::path_expressions::ctx_and_filter_refines_map_keys_in
+  src::path_expressions::ctx_round_trip_through_base64_then_query
+  src::path_expressions::exp_select_values_with_path_builder
+  src::path_expressions::in_list_returns_true_for_present_value
+  src::path_expressions::map_keys_extracts_all_keys
+  src::path_expressions::map_values_extracts_all_values
+  src::path_expressions::in_list_composes_with_map_keys
+  src::path_expressions::exp_remove_through_write_exp_drops_leaves
+  src::path_expressions::loop_var_bool_filters_features
+  src::path_expressions::loop_var_list_filters_by_size
+  src::examples::example_path_expression
 )
 
 log() { printf 'client-suite: %s\n' "$*" >&2; }

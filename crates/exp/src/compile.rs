@@ -70,6 +70,10 @@ pub mod code {
     pub const KEY: i64 = 80;
     pub const BIN: i64 = 81;
     pub const BIN_TYPE: i64 = 82;
+    pub const RESULT_REMOVE: i64 = 100;
+    pub const MAP_KEYS: i64 = 101;
+    pub const MAP_VALUES: i64 = 102;
+    pub const VAR_BUILTIN: i64 = 122;
     pub const COND: i64 = 123;
     pub const VAR: i64 = 124;
     pub const LET: i64 = 125;
@@ -191,6 +195,15 @@ pub enum Node {
     Let(Vec<(usize, Node)>, Box<Node>),
     Var(usize),
     Call(Box<Call>),
+    /// A path-expression loop variable: part (0 map key, 1 value, 2 list index) and type.
+    VarBuiltIn(usize, Ty),
+    /// The keys / values of a map, as a list.
+    MapKeys(Box<Node>),
+    MapValues(Box<Node>),
+    /// "Remove this element" (path modify only); anywhere else it is unknown.
+    ResultRemove,
+    /// A path select/modify inside an expression (`call` with op 0xfe).
+    Path(Box<crate::path::PathCall>),
 }
 
 /// A node's static type: known, or only known at run time (variables, cond).
@@ -222,7 +235,7 @@ pub fn compile(bytes: &[u8]) -> Result<(Node, usize), ExpError> {
     compile_value(v)
 }
 
-fn compile_value(v: Value) -> Result<(Node, usize), ExpError> {
+pub(crate) fn compile_value(v: Value) -> Result<(Node, usize), ExpError> {
     let mut c = Compiler {
         scope: Vec::new(),
         n_vars: 0,
@@ -511,6 +524,28 @@ impl Compiler {
                 (Node::BinType(raw_str(name)?), Some(Ty::Int))
             }
             COND => self.cond(args, d)?,
+            VAR_BUILTIN => {
+                let [t, part] = two(args)?;
+                let t = Ty::from_wire(int(&t)?).ok_or(bad("bad loop variable type"))?;
+                let part = match int(&part)? {
+                    p @ 0..=1 => p as usize,
+                    2 if t == Ty::Int => 2,
+                    _ => return Err(bad("bad loop variable")),
+                };
+                (Node::VarBuiltIn(part, t), Some(t))
+            }
+            MAP_KEYS | MAP_VALUES => {
+                let [m] = one(args)?;
+                let (m, tm) = self.node(m, d)?;
+                want(tm, Ty::Map, "map_keys/map_values need a map")?;
+                let n = if op == MAP_KEYS {
+                    Node::MapKeys(Box::new(m))
+                } else {
+                    Node::MapValues(Box::new(m))
+                };
+                (n, Some(Ty::List))
+            }
+            RESULT_REMOVE if args.is_empty() => (Node::ResultRemove, None),
             LET => self.let_(args, d)?,
             VAR => {
                 let [name] = one(args)?;
@@ -607,6 +642,24 @@ impl Compiler {
         let Value::List(payload) = payload else {
             return Err(bad("call op must be a list"));
         };
+        if system == System::Cdt
+            && matches!(
+                payload.items.first(),
+                Some(Value::Int(crate::path::SELECT_OP))
+            )
+        {
+            let (bin, tb) = self.node(bin, d)?;
+            if !tb.is_none_or(|t| matches!(t, Ty::List | Ty::Map)) {
+                return Err(bad("path call on a bin that is not a list or map"));
+            }
+            let spec = crate::path::PathSpec::from_items(payload.items, !modify_local)?;
+            let call = crate::path::PathCall {
+                spec,
+                bin: Box::new(bin),
+                ret,
+            };
+            return Ok((Node::Path(Box::new(call)), Some(ret)));
+        }
         let mut items = payload.items.into_iter();
         let first = items.next().ok_or(bad("empty call op"))?;
         let (ctx, op_items) = if matches!(first, Value::Int(0xff)) && system == System::Cdt {

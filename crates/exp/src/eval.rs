@@ -23,10 +23,24 @@ const EPOCH_UNIX_SECS: i64 = time::CITRUSLEAF_EPOCH_UNIX_SECS as i64;
 
 /// Evaluates `root` for `rec`.
 pub fn run<'a>(root: &'a Node, n_vars: usize, rec: &RecordView<'a>) -> Val<'a> {
+    run_with(root, n_vars, rec, Builtins::default())
+}
+
+/// The loop variables of a path expression: map key, value, list index.
+pub type Builtins<'a> = [Option<Val<'a>>; 3];
+
+/// Evaluates `root` for `rec` with path-expression loop variables set.
+pub fn run_with<'a>(
+    root: &'a Node,
+    n_vars: usize,
+    rec: &RecordView<'a>,
+    builtins: Builtins<'a>,
+) -> Val<'a> {
     let mut env = Env {
         rec,
         vars: vec![Val::Unk; n_vars],
         now_ms: None,
+        builtins,
     };
     env.eval(root)
 }
@@ -35,9 +49,15 @@ pub struct Env<'r, 'a> {
     rec: &'r RecordView<'a>,
     vars: Vec<Val<'a>>,
     now_ms: Option<u64>,
+    builtins: Builtins<'a>,
 }
 
-impl<'a> Env<'_, 'a> {
+impl<'r, 'a> Env<'r, 'a> {
+    /// The record being evaluated.
+    pub fn record(&self) -> &'r RecordView<'a> {
+        self.rec
+    }
+
     fn now_ms(&mut self) -> u64 {
         *self.now_ms.get_or_insert_with(time::now_ms)
     }
@@ -84,6 +104,32 @@ impl<'a> Env<'_, 'a> {
                 }
             }
             Node::InList(a, b) => self.in_list(a, b),
+            Node::VarBuiltIn(part, ty) => match self.builtins.get(*part) {
+                Some(Some(v)) if crate::value::is_type(v, *ty) => v.clone(),
+                _ => Val::Unk,
+            },
+            Node::MapKeys(m) | Node::MapValues(m) => {
+                let keys = matches!(n, Node::MapKeys(_));
+                let m = self.eval(m);
+                let Val::Map(c) = &m else {
+                    return Val::Unk;
+                };
+                let Some(v) = c.value() else {
+                    return Val::Unk;
+                };
+                let aerie_cdt::Value::Map(map) = v.as_ref() else {
+                    return Val::Unk;
+                };
+                let items = map
+                    .entries
+                    .iter()
+                    .map(|(k, v)| if keys { k.clone() } else { v.clone() })
+                    .collect();
+                let list = aerie_cdt::Value::List(aerie_cdt::List::new(0, items));
+                Val::List(crate::value::Cdt::Value(Cow::Owned(list)))
+            }
+            Node::ResultRemove => Val::Unk,
+            Node::Path(p) => crate::path::eval_call(p, self),
             Node::And(args) => {
                 let mut ret = Val::Bool(true);
                 for a in args {

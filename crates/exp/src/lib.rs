@@ -37,6 +37,7 @@ mod call;
 mod compile;
 mod eval;
 mod geo;
+pub mod path;
 mod value;
 
 use aerie_proto::ResultCode;

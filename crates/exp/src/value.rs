@@ -62,6 +62,23 @@ impl Ty {
     }
 }
 
+/// Whether `v` is a value of expression type `t` (a loop variable's declared type).
+pub fn is_type(v: &Val<'_>, t: Ty) -> bool {
+    matches!(
+        (v, t),
+        (Val::Nil, Ty::Nil)
+            | (Val::Bool(_), Ty::Bool)
+            | (Val::Int(_), Ty::Int)
+            | (Val::Float(_), Ty::Float)
+            | (Val::Str(_), Ty::Str)
+            | (Val::Blob(_), Ty::Blob)
+            | (Val::Geo(_), Ty::Geo)
+            | (Val::Hll(_), Ty::Hll)
+            | (Val::List(_), Ty::List)
+            | (Val::Map(_), Ty::Map)
+    )
+}
+
 /// A list or map: msgpack bytes (from a bin or an op result) or a decoded value (a constant).
 #[derive(Debug, Clone)]
 pub enum Cdt<'a> {

@@ -16,6 +16,10 @@ use aerie_record::bins::FlatBins;
 /// A result value: particle type and bytes.
 pub type OpValue = (u8, Vec<u8>);
 
+/// Path expressions evaluate their filters without the record's digest (loop variables and
+/// bins only), as the reference server evaluates them against metadata.
+const NO_DIGEST: aerie_record::Digest = [0; aerie_record::DIGEST_SIZE];
+
 /// Whether `op_type` is a CDT/bit/HLL read.
 pub fn is_read(op_type: u8) -> bool {
     matches!(op_type, op::CDT_READ | op::BIT_READ | op::HLL_READ)
@@ -24,6 +28,12 @@ pub fn is_read(op_type: u8) -> bool {
 /// Applies a read op to the bin it names (`None` when the bin is missing: no value).
 pub fn read(bin: Option<(u8, &[u8])>, o: &Op<'_>) -> Result<Option<OpValue>, ResultCode> {
     let Some((t, v)) = bin else { return Ok(None) };
+    if o.op_type == op::CDT_READ && aerie_exp::path::is_path_op(o.value) {
+        let view = aerie_exp::RecordView::new(&NO_DIGEST, aerie_exp::BinSource::None);
+        let (result, _) = aerie_exp::path::run_op(Some((t, v)), o.value, true, &view)
+            .map_err(aerie_exp::path::PathError::result_code)?;
+        return Ok(result.as_ref().and_then(aerie_cdt::value_to_particle));
+    }
     let r = match o.op_type {
         op::CDT_READ => aerie_cdt::cdt_read(t, v, o.value),
         op::BIT_READ => aerie_cdt::bits::bits_read(t, v, o.value),
@@ -36,6 +46,17 @@ pub fn read(bin: Option<(u8, &[u8])>, o: &Op<'_>) -> Result<Option<OpValue>, Res
 /// Applies a modify op to the working bins; on error the bins are left unchanged.
 pub fn modify<'b>(bins: &mut FlatBins<'b>, o: &Op<'b>) -> Result<Option<OpValue>, ResultCode> {
     let cur = bins.get(o.name);
+    if o.op_type == op::CDT_MODIFY && aerie_exp::path::is_path_op(o.value) {
+        let (result, new) = {
+            let view = aerie_exp::RecordView::new(&NO_DIGEST, aerie_exp::BinSource::Working(bins));
+            aerie_exp::path::run_op(cur, o.value, false, &view)
+                .map_err(aerie_exp::path::PathError::result_code)?
+        };
+        if let Some((t, v)) = new.as_ref().and_then(aerie_cdt::value_to_bin) {
+            bins.set(Cow::Borrowed(o.name), t, Cow::Owned(v));
+        }
+        return Ok(result.as_ref().and_then(aerie_cdt::value_to_particle));
+    }
     let (new, result) = match o.op_type {
         op::CDT_MODIFY => aerie_cdt::cdt_modify(cur, o.value),
         op::BIT_MODIFY => aerie_cdt::bits::bits_modify(cur, o.value).map(|b| (b, None)),
