@@ -53,8 +53,10 @@ READY_TIMEOUT_S=20
 #                                                           security, TLS, dynamic config; and read_policies sets
 #                                                           rack_ids (EE-only rack-ids)
 #   src::cdt_list::list_join_*                            - string_list_join is an 8.2 op; they self-skip on 8.1.2.0,
-#                                                           so a pass would mean nothing
-#   src::cdt_bitwise::bitwise_b64_encode*                 - bit_b64_encode is an 8.2 op; they self-skip likewise
+#                                                           so a pass would mean nothing. Aerie implements it: see
+#                                                           crates/server/tests/cdt_server82_ops.rs (same answers)
+#   src::cdt_bitwise::bitwise_b64_encode*                 - bit_b64_encode is an 8.2 op; they self-skip likewise;
+#                                                           tested in crates/server/tests/cdt_server82_ops.rs
 #   src::exp::ael_text_as_a_filter_expression, src::exp_list::expression_list_join*,
 #   src::exp_bitwise::expression_bitwise_b64_encode, src::exp_string::*
 #                                                         - 8.2 features (server-compiled AEL text, list join, b64, string

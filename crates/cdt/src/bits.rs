@@ -326,6 +326,12 @@ pub fn bits_read(
     bytes: &[u8],
     op_value: &[u8],
 ) -> Result<Option<Particle>, Error> {
+    if let Some(args) = b64_args(op_value)? {
+        if particle_type != particle::BLOB {
+            return Err(Error::IncompatibleType);
+        }
+        return b64_encode(bytes, &args).map(Some);
+    }
     let o = parse(op_value, true)?;
     if particle_type != particle::BLOB {
         return Err(Error::IncompatibleType);
@@ -637,5 +643,97 @@ mod tests {
             Err(Error::IncompatibleType)
         );
         assert_eq!(bits_modify(None, &[0x91]), Err(Error::Parameter));
+    }
+}
+
+/// Op id of `b64_encode` (server 8.2): the base64 text of a byte range of the blob.
+pub const B64_ENCODE: i64 = 55;
+/// `b64_encode` flag: the size counts back from the end of the blob.
+const B64_INVERT_SIZE: i64 = 1;
+
+/// The arguments of a `b64_encode` op (`[55]`, `[55, offset, size]` or `[55, offset, size,
+/// flags]`), or `None` when the op is another one.
+fn b64_args(op_value: &[u8]) -> Result<Option<Vec<i64>>, Error> {
+    let mut r = crate::msgpack::Reader::new(op_value);
+    let n = r.list_len()?;
+    if r.value()?.as_int() != Some(B64_ENCODE) {
+        return Ok(None);
+    }
+    if !matches!(n, 1 | 3 | 4) {
+        return Err(Error::Parameter);
+    }
+    let mut args = Vec::with_capacity(3);
+    for _ in 1..n {
+        args.push(r.value()?.as_int().ok_or(Error::Parameter)?);
+    }
+    Ok(Some(args))
+}
+
+/// Encodes `bytes[offset..]` as base64: `[]` the whole blob, `[offset, size]` with a negative
+/// offset counting from the end, `[offset, size, INVERT_SIZE]` ending `size` bytes before the
+/// end. A range reaching past the end is OP_NOT_APPLICABLE; an empty range is "".
+fn b64_encode(bytes: &[u8], args: &[i64]) -> Result<Particle, Error> {
+    let len = bytes.len() as i64;
+    let (start, end) = match *args {
+        [] => (0, len),
+        [off, size] | [off, size, _] => {
+            let flags = args.get(2).copied().unwrap_or(0);
+            if flags & !B64_INVERT_SIZE != 0 || size < 0 {
+                return Err(Error::Parameter);
+            }
+            let start = if off < 0 { len + off } else { off };
+            let end = if flags & B64_INVERT_SIZE != 0 {
+                len - size
+            } else {
+                start.saturating_add(size)
+            };
+            if start < 0 || start > len || end > len || end < start {
+                return Err(Error::OpNotApplicable);
+            }
+            (start, end)
+        }
+        _ => return Err(Error::Parameter),
+    };
+    let range = bytes
+        .get(start as usize..end as usize)
+        .ok_or(Error::OpNotApplicable)?;
+    Ok((particle::STRING, base64(range)))
+}
+
+/// Standard base64 (RFC 4648) with padding.
+fn base64(data: &[u8]) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |i: u32| ALPHABET[(i & 63) as usize];
+    let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        out.push(if chunk.len() > 1 { sym(n >> 6) } else { b'=' });
+        out.push(if chunk.len() > 2 { sym(n) } else { b'=' });
+    }
+    out
+}
+
+#[cfg(test)]
+mod b64_tests {
+    use super::*;
+
+    #[test]
+    fn ranges_match_the_clients_examples() -> Result<(), Error> {
+        let blob = [0x01, 0x42, 0x03, 0x04, 0x05];
+        let enc = |args: &[i64]| b64_encode(&blob, args).map(|(_, v)| v);
+        assert_eq!(enc(&[])?, b"AUIDBAU=");
+        assert_eq!(enc(&[1, 2])?, b"QgM=");
+        assert_eq!(enc(&[-2, 2])?, b"BAU=");
+        assert_eq!(enc(&[2, 0, 1])?, b"AwQF");
+        assert_eq!(enc(&[0, 1, 1])?, b"AUIDBA==");
+        assert_eq!(enc(&[0, 0])?, b"");
+        assert_eq!(enc(&[6, 1]), Err(Error::OpNotApplicable));
+        assert_eq!(enc(&[4, 2]), Err(Error::OpNotApplicable));
+        assert_eq!(base64(b"foobar"), b"Zm9vYmFy");
+        assert_eq!(base64(b"fo"), b"Zm8=");
+        Ok(())
     }
 }

@@ -39,6 +39,8 @@ pub mod op {
     pub const GET_BY_VALUE_INTERVAL: u64 = 25;
     pub const GET_BY_RANK_RANGE: u64 = 26;
     pub const GET_BY_VALUE_REL_RANK_RANGE: u64 = 27;
+    /// Server 8.2: the list's strings concatenated, with an optional separator.
+    pub const STRING_JOIN: u64 = 28;
     pub const REMOVE_BY_INDEX: u64 = 32;
     pub const REMOVE_BY_VALUE: u64 = 33;
     pub const REMOVE_BY_RANK: u64 = 34;
@@ -69,7 +71,7 @@ pub fn is_list_op(op: u64) -> bool {
 
 /// Whether `op` only reads.
 pub fn is_read_op(op: u64) -> bool {
-    (op::SIZE..=op::GET_BY_VALUE_REL_RANK_RANGE).contains(&op)
+    (op::SIZE..=op::STRING_JOIN).contains(&op)
 }
 
 /// Applies a modify op to `slot` (`None`: no list there yet). Returns the op's result.
@@ -225,8 +227,38 @@ pub fn read(l: &mut List, op: u64, a: &Args) -> Result<Option<Value>, Error> {
             )
         }
         op::GET_BY_INDEX..=op::GET_BY_VALUE_REL_RANK_RANGE => get_remove(l, op, a, false),
+        op::STRING_JOIN => join(l, a).map(Some),
         _ => Err(Error::Parameter),
     }
+}
+
+/// The text of a string value (without its particle-type byte).
+fn text(v: &Value) -> Option<&[u8]> {
+    match v {
+        Value::Str(s) => match s.split_first() {
+            Some((&crate::msgpack::BYTES_STRING, rest)) => Some(rest),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `string_join([separator])`: every item must be a string, as must the separator; an empty
+/// list joins to the empty string.
+fn join(l: &List, a: &Args) -> Result<Value, Error> {
+    a.count(0, 1)?;
+    let sep = match a.opt(0) {
+        None => &[][..],
+        Some(v) => text(v).ok_or(Error::Parameter)?,
+    };
+    let mut out = vec![crate::msgpack::BYTES_STRING];
+    for (i, item) in l.items.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(sep);
+        }
+        out.extend_from_slice(text(item).ok_or(Error::Parameter)?);
+    }
+    Ok(Value::Str(out))
 }
 
 /// The list in `slot`, creating an empty one with `flags` when there is none.

@@ -394,3 +394,151 @@ proptest::proptest! {
         }
     }
 }
+
+/// `[122, type, part]`: a path loop variable.
+fn loop_var(ty: i64, part: i64) -> Value {
+    op(122, vec![int(ty), int(part)])
+}
+
+#[test]
+fn map_keys_values_and_path_calls() -> Result<(), ExpError> {
+    // map_keys(m) == ["a", "b"], map_values(m) == [1, 2]
+    let keys = op(101, vec![bin(MAP, "m")]);
+    assert!(check(op(
+        1,
+        vec![keys, quoted(vec![Value::string("a"), Value::string("b")])]
+    ))?);
+    let values = op(102, vec![bin(MAP, "m")]);
+    assert!(check(op(1, vec![values, quoted(vec![int(1), int(2)])]))?);
+    // map_keys of a list is refused when the type is known.
+    assert!(Program::compile(&encode(&op(101, vec![bin(LIST, "l")]))).is_err());
+    // A loop variable outside a path is unknown; the index part must be an integer.
+    assert!(!check(op(1, vec![loop_var(INT, 1), int(1)]))?);
+    assert!(Program::compile(&encode(&loop_var(STR, 2))).is_err());
+
+    // select_by_path(l, VALUE, [exp: value > 2]) == [5, 3]: call with op 0xfe.
+    let filter = op(3, vec![loop_var(INT, 1), int(2)]);
+    let path = list(vec![
+        int(0xfe),
+        list(vec![int(0x04), filter.clone()]),
+        int(1),
+    ]);
+    let select = op(127, vec![int(LIST), int(0), path, bin(LIST, "l")]);
+    assert!(check(op(1, vec![select, quoted(vec![int(5), int(3)])]))?);
+    // modify_by_path(l, [exp: value > 2], value * 10) == [1, 50, 30]
+    let times10 = op(22, vec![loop_var(INT, 1), int(10)]);
+    let path = list(vec![
+        int(0xfe),
+        list(vec![int(0x04), filter.clone()]),
+        int(4),
+        times10,
+    ]);
+    let modify = op(127, vec![int(LIST), int(0x40), path, bin(LIST, "l")]);
+    assert!(check(op(
+        1,
+        vec![modify, quoted(vec![int(1), int(50), int(30)])]
+    ))?);
+    // ... and with remove_result, the selected leaves go.
+    let path = list(vec![
+        int(0xfe),
+        list(vec![int(0x04), filter]),
+        int(4),
+        op(100, vec![]),
+    ]);
+    let remove = op(127, vec![int(LIST), int(0x40), path, bin(LIST, "l")]);
+    assert!(check(op(1, vec![remove, quoted(vec![int(1)])]))?);
+    // An apply in a read call is refused.
+    let bad = list(vec![
+        int(0xfe),
+        list(vec![int(0x04), Value::Bool(true)]),
+        int(4),
+        int(1),
+    ]);
+    let bad = op(127, vec![int(LIST), int(0), bad, bin(LIST, "l")]);
+    assert!(Program::compile(&encode(&bad)).is_err());
+    Ok(())
+}
+
+#[test]
+fn path_ops_on_nested_values() -> Result<(), aerie_exp::path::PathError> {
+    use aerie_exp::path::{run_op, PathError};
+    let r = record();
+    let v = view(&r);
+    // {"x": {"a": 1, "b": 20, "c": [7, 8]}}
+    let inner = Value::Map(Map::new(
+        0,
+        vec![
+            (Value::string("a"), int(1)),
+            (Value::string("b"), int(20)),
+            (Value::string("c"), list(vec![int(7), int(8)])),
+        ],
+    ));
+    let doc = encode(&Value::Map(Map::new(0, vec![(Value::string("x"), inner)])));
+    let bin = Some((particle::MAP, &doc[..]));
+    let path = |ctx: Vec<Value>, flags: i64| encode(&list(vec![int(0xfe), list(ctx), int(flags)]));
+    let all = vec![int(0x22), Value::string("x"), int(0x04), Value::Bool(true)];
+    // Leaf keys, values, pairs.
+    let (keys, _) = run_op(bin, &path(all.clone(), 2), true, &v)?;
+    assert_eq!(
+        keys,
+        Some(list(vec![
+            Value::string("a"),
+            Value::string("b"),
+            Value::string("c")
+        ]))
+    );
+    let (pairs, _) = run_op(bin, &path(all.clone(), 3), true, &v)?;
+    assert!(matches!(pairs, Some(Value::List(l)) if l.items.len() == 6));
+    // Map keys in a list (0x2a) ANDed with a value filter (0x204).
+    let ctx = vec![
+        int(0x22),
+        Value::string("x"),
+        int(0x2a),
+        list(vec![Value::string("a"), Value::string("b")]),
+        int(0x204),
+        op(3, vec![loop_var(INT, 1), int(5)]),
+    ];
+    let (vals, _) = run_op(bin, &path(ctx, 1), true, &v)?;
+    assert_eq!(vals, Some(list(vec![int(20)])));
+    // A filter that cannot be decided (an int loop variable on a list value) fails the op,
+    // unless NO_FAIL.
+    let undecided = vec![
+        int(0x22),
+        Value::string("x"),
+        int(0x04),
+        op(3, vec![loop_var(INT, 1), int(5)]),
+    ];
+    assert_eq!(
+        run_op(bin, &path(undecided.clone(), 1), true, &v),
+        Err(PathError::Parameter)
+    );
+    let (vals, _) = run_op(bin, &path(undecided, 0x11), true, &v)?;
+    assert_eq!(vals, Some(list(vec![int(20)])));
+    // Map keys asked of a list leaf: a type error.
+    let list_leaf = vec![
+        int(0x22),
+        Value::string("x"),
+        int(0x22),
+        Value::string("c"),
+        int(0x04),
+        Value::Bool(true),
+    ];
+    assert_eq!(
+        run_op(bin, &path(list_leaf, 2), true, &v),
+        Err(PathError::IncompatibleType)
+    );
+    // Malformed: odd context, bad type, too few arguments.
+    for bad in [
+        encode(&list(vec![int(0xfe), list(vec![int(0x22)]), int(1)])),
+        encode(&list(vec![
+            int(0xfe),
+            list(vec![int(0x07), int(1)]),
+            int(1),
+        ])),
+        encode(&list(vec![int(0xfe), list(all.clone())])),
+        encode(&list(vec![int(0xfe), list(all.clone()), int(9)])),
+    ] {
+        assert_eq!(run_op(bin, &bad, true, &v), Err(PathError::Parameter));
+    }
+    Ok(())
+}
