@@ -323,3 +323,50 @@ def test_cdt_results_align_with_other_ops(client):
     _, _, bins = client.operate_ordered(k, ops)
     # Without RESPOND_ALL_OPS a plain write yields no result slot; CDT modifies do.
     assert bins == [("l", 1), ("l", 2), ("l", [1, 2])]
+
+
+def test_every_context_type_three_levels_deep(client):
+    k = key("ctx-every")
+    doc = {
+        "lists": [[5, 1, 9], [30, 20], [7]],
+        "maps": {"x": {"v": 3, "w": [1, 2]}, "y": {"v": 1, "w": [3]}},
+    }
+    client.put(k, {"doc": doc})
+    lists = cdt_ctx.cdt_ctx_map_key("lists")
+    maps = cdt_ctx.cdt_ctx_map_key("maps")
+    # list rank: the smallest sub-list by value order is [5, 1, 9] (5 < 7 < 30).
+    smallest = cdt_ctx.cdt_ctx_list_rank(0)
+    assert one(client, k, lo.list_get_by_rank("doc", 0, aerospike.LIST_RETURN_VALUE, ctx=[lists, smallest])) == 1
+    # list value: the sub-list equal to [7]
+    seven = cdt_ctx.cdt_ctx_list_value([7])
+    assert one(client, k, lo.list_append("doc", 8, ctx=[lists, seven])) == 2
+    # list index from the end
+    last = cdt_ctx.cdt_ctx_list_index(-1)
+    assert one(client, k, lo.list_get("doc", 1, ctx=[lists, last])) == 8
+    # map index (key order: x, y), map rank (by value), map value
+    first = cdt_ctx.cdt_ctx_map_index(0)
+    by_rank = cdt_ctx.cdt_ctx_map_rank(0)  # {"v": 1, ...} (y) sorts before {"v": 3, ...}
+    by_value = cdt_ctx.cdt_ctx_map_value({"v": 3, "w": [1, 2]})
+    w = cdt_ctx.cdt_ctx_map_key("w")
+    assert one(client, k, mo.map_get_by_key("doc", "v", aerospike.MAP_RETURN_VALUE, ctx=[maps, first])) == 3
+    assert one(client, k, lo.list_size("doc", ctx=[maps, by_rank, w])) == 1
+    assert one(client, k, lo.list_append("doc", 99, ctx=[maps, by_value, w])) == 3
+    _, _, bins = client.get(k)
+    assert bins["doc"]["maps"]["x"]["w"] == [1, 2, 99]
+    assert bins["doc"]["lists"] == [[5, 1, 9], [30, 20], [7, 8]]
+    # create contexts (the flags describe the container indexed, "lists" here, which exists): a
+    # new element at the end of "lists", then one at a padded index, then a new map key.
+    at_end = cdt_ctx.cdt_ctx_list_index_create(3, aerospike.LIST_UNORDERED, False)
+    assert one(client, k, lo.list_append_items("doc", [3, 1, 2], ctx=[lists, at_end])) == 3
+    assert one(client, k, lo.list_get_range("doc", 0, 3, ctx=[lists, at_end])) == [3, 1, 2]
+    padded = cdt_ctx.cdt_ctx_list_index_create(5, aerospike.LIST_UNORDERED, True)
+    assert one(client, k, lo.list_append("doc", "p", ctx=[lists, padded])) == 1
+    made = cdt_ctx.cdt_ctx_map_key_create("z", aerospike.MAP_KEY_ORDERED)
+    assert one(client, k, mo.map_put("doc", "k", 1, ctx=[maps, made])) == 1
+    _, _, bins = client.get(k)
+    assert bins["doc"]["lists"][3:] == [[3, 1, 2], None, ["p"]]
+    assert bins["doc"]["maps"]["z"] == {"k": 1}
+    # A context that does not resolve: element not found; the bin is unchanged.
+    with pytest.raises(ex.OpNotApplicable):
+        client.operate(k, [lo.list_append("doc", 1, ctx=[lists, cdt_ctx.cdt_ctx_list_value([42])])])
+    assert client.get(k)[2] == bins
