@@ -703,7 +703,7 @@ fn b64_encode(bytes: &[u8], args: &[i64]) -> Result<Particle, Error> {
 /// Standard base64 (RFC 4648) with padding.
 fn base64(data: &[u8]) -> Vec<u8> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |i: u32| ALPHABET[(i & 63) as usize];
+    let sym = |i: u32| ALPHABET.get((i & 63) as usize).copied().unwrap_or(b'=');
     let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));

@@ -57,8 +57,10 @@ async fn modify_ops_create_missing_bins_and_reject_other_types() {
     }
 
     // A record-level replace cannot carry a modify op.
-    let mut replace = WritePolicy::default();
-    replace.record_exists_action = RecordExistsAction::Replace;
+    let replace = WritePolicy {
+        record_exists_action: RecordExistsAction::Replace,
+        ..WritePolicy::default()
+    };
     match client.add(&replace, &key, &[as_bin!("i", 1)]).await {
         Err(e) => assert_eq!(e.server_result_code(), Some(ResultCode::ParameterError)),
         Ok(()) => panic!("add under REPLACE must be a parameter error"),
