@@ -76,8 +76,8 @@ fi
 
 # --- 3. Python end-to-end tests ---------------------------------------------------
 say "python3 -m pytest -q tests/python"
-if ! python3 -c 'import aerospike, pytest' 2>/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check aerospike pytest
+if ! python3 -c 'import aerospike, pytest, prometheus_client' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check aerospike pytest prometheus_client
 fi
 set +e
 python3 -m pytest -q -p no:cacheprovider tests/python 2>&1 | tee "$LOG_DIR/pytest.log"
