@@ -25,6 +25,11 @@ pub fn status(ctx: &NodeContext) -> String {
     field_str(&mut j, "build", aerie_info::COMPAT_BUILD);
     field_str(&mut j, "aerie_version", aerie_info::AERIE_VERSION);
     field_num(&mut j, "uptime_secs", ctx.started.elapsed().as_secs());
+    field_num(
+        &mut j,
+        "ticker_interval_secs",
+        u64::from(ctx.config.service.ticker_interval_secs.max(1)),
+    );
     field_num(&mut j, "rss_bytes", process::rss_bytes().unwrap_or(0));
     field_num(&mut j, "cpu_ms", process::cpu_ms().unwrap_or(0));
     field_num(
@@ -74,7 +79,8 @@ pub fn status(ctx: &NodeContext) -> String {
     j
 }
 
-/// The `latencies:` answer as rows: name, units, ops/s and the first thresholds.
+/// The `latencies:` answer as rows: name, units, ops/s and the first thresholds (`gt_1` … in
+/// the row's units: `msec`, or `usec` under `microsecond-histograms`).
 fn latency_rows(text: &str) -> Vec<Vec<(String, String)>> {
     text.split(';')
         .filter_map(|entry| entry.split_once(':'))
@@ -83,11 +89,9 @@ fn latency_rows(text: &str) -> Vec<Vec<(String, String)>> {
             let mut cols = data.split(',');
             row.push(("units".into(), cols.next().unwrap_or("").to_owned()));
             row.push(("ops_per_sec".into(), cols.next().unwrap_or("").to_owned()));
-            for (label, v) in [
-                "gt_1ms", "gt_2ms", "gt_4ms", "gt_8ms", "gt_16ms", "gt_32ms", "gt_64ms",
-            ]
-            .iter()
-            .zip(cols)
+            for (label, v) in ["gt_1", "gt_2", "gt_4", "gt_8", "gt_16", "gt_32", "gt_64"]
+                .iter()
+                .zip(cols)
             {
                 row.push(((*label).to_owned(), v.to_owned()));
             }
@@ -219,6 +223,6 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0][0].1, "batch-index");
         assert_eq!(rows[1][2], ("ops_per_sec".into(), "12.5".into()));
-        assert_eq!(rows[1][3], ("gt_1ms".into(), "1.00".into()));
+        assert_eq!(rows[1][3], ("gt_1".into(), "1.00".into()));
     }
 }

@@ -137,8 +137,9 @@ function renderMigrations(s) {
 
 function renderLatencies(s) {
   genericTable($("latencies"), (s.latencies || []).filter(r => r.units),
-    ["name", "units", "ops_per_sec", "gt_1ms", "gt_2ms", "gt_4ms", "gt_8ms", "gt_16ms", "gt_32ms", "gt_64ms"],
-    "no slice yet: the first figures appear after two ticker periods (20 s)");
+    ["name", "units", "ops_per_sec", "gt_1", "gt_2", "gt_4", "gt_8", "gt_16", "gt_32", "gt_64"],
+    "no slice yet: the first figures appear after two ticker periods (" +
+      2 * (s.ticker_interval_secs || 10) + " s)");
 }
 
 // Draws one line per kind on a canvas; `log` uses a log10 y axis. Returns the peak value.
