@@ -542,3 +542,31 @@ fn path_ops_on_nested_values() -> Result<(), aerie_exp::path::PathError> {
     }
     Ok(())
 }
+
+proptest::proptest! {
+    /// Path ops from random bytes behind a valid `[0xfe, …]` prefix, on a nested bin: an
+    /// answer or an error, never a panic.
+    #[test]
+    fn random_path_ops_never_panic(
+        tail in proptest::collection::vec(proptest::num::u8::ANY, 0..48),
+        flags in 0u8..0x20,
+    ) {
+        let r = record();
+        let v = view(&r);
+        let doc = encode(&Value::Map(Map::new(
+            0,
+            vec![(Value::string("k"), list(vec![int(1), list(vec![int(2)])]))],
+        )));
+        // [0xfe, [random…], flags] and [0xfe, [random…], flags, 1]
+        for apply in [false, true] {
+            let mut op_bytes = vec![if apply { 0x94 } else { 0x93 }, 0xcc, 0xfe, 0xdc];
+            op_bytes.extend_from_slice(&u16::try_from(tail.len() / 2).unwrap_or(0).to_be_bytes());
+            op_bytes.extend_from_slice(&tail);
+            op_bytes.push(flags);
+            if apply {
+                op_bytes.push(0x01);
+            }
+            let _ = aerie_exp::path::run_op(Some((particle::MAP, &doc)), &op_bytes, !apply, &v);
+        }
+    }
+}
