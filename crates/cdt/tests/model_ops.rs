@@ -78,6 +78,8 @@ enum ListOp {
     RemoveAllByValue(i64),
     ValuesInRange(i64, i64),
     IndexesOfValue(i64),
+    CountRankRange(i64, u8),
+    RemoveValueRange(i64, i64),
 }
 
 fn list_op() -> impl Strategy<Value = ListOp> {
@@ -98,7 +100,9 @@ fn list_op() -> impl Strategy<Value = ListOp> {
         v.clone().prop_map(ListOp::CountByValue),
         v.clone().prop_map(ListOp::RemoveAllByValue),
         (v.clone(), v.clone()).prop_map(|(a, b)| ListOp::ValuesInRange(a, b)),
-        v.prop_map(ListOp::IndexesOfValue),
+        v.clone().prop_map(ListOp::IndexesOfValue),
+        (-6i64..8, 0u8..4).prop_map(|(a, b)| ListOp::CountRankRange(a, b)),
+        (v.clone(), v).prop_map(|(a, b)| ListOp::RemoveValueRange(a, b)),
     ]
 }
 
@@ -136,7 +140,13 @@ fn list_model(m: &mut Option<Vec<i64>>, o: &ListOp) -> Expect {
     let exists = m.is_some();
     let is_read = matches!(
         o,
-        Get(_) | GetRange(..) | Size | CountByValue(_) | ValuesInRange(..) | IndexesOfValue(_)
+        Get(_)
+            | GetRange(..)
+            | Size
+            | CountByValue(_)
+            | ValuesInRange(..)
+            | IndexesOfValue(_)
+            | CountRankRange(..)
     );
     if !exists && is_read {
         // A read of a missing bin answers nothing.
@@ -259,12 +269,25 @@ fn list_model(m: &mut Option<Vec<i64>>, o: &ListOp) -> Expect {
                 .collect();
             (false, Ok(list_particle(&is)))
         }
+        CountRankRange(r, c) => (false, Ok(int_particle(clip(r, u64::from(c), n).1 as i64))),
+        RemoveValueRange(a, b) => {
+            if !exists {
+                (true, Ok(None))
+            } else {
+                let before = l.len();
+                l.retain(|&x| !(x >= a && x < b));
+                (true, Ok(int_particle((before - l.len()) as i64)))
+            }
+        }
     };
     // Ops that fail, and reads/no-ops on a missing bin, create nothing.
     if !exists
         && (out.1.is_err()
             || !out.0
-            || matches!(o, Pop(_) | RemoveRange(..) | RemoveAllByValue(_) | Clear))
+            || matches!(
+                o,
+                Pop(_) | RemoveRange(..) | RemoveAllByValue(_) | RemoveValueRange(..) | Clear
+            ))
     {
         *m = None;
     }
@@ -289,6 +312,8 @@ fn list_bytes(o: &ListOp) -> Vec<u8> {
         RemoveAllByValue(v) => op(vec![i(35), i(RT_COUNT), i(v)]),
         ValuesInRange(a, b) => op(vec![i(25), i(RT_VALUE), i(a), i(b)]),
         IndexesOfValue(v) => op(vec![i(22), i(RT_INDEX), i(v)]),
+        CountRankRange(r, c) => op(vec![i(26), i(RT_COUNT), i(r), i(i64::from(c))]),
+        RemoveValueRange(a, b) => op(vec![i(38), i(RT_COUNT), i(a), i(b)]),
     }
 }
 
@@ -315,6 +340,9 @@ enum MapOp {
     KeysInRange(i64, i64),
     RemoveAllByValue(i64),
     Clear,
+    CountValueRange(i64, i64),
+    CountRankRange(i64, u8),
+    RemoveKeyRange(i64, i64),
 }
 
 fn map_op() -> impl Strategy<Value = MapOp> {
@@ -328,15 +356,28 @@ fn map_op() -> impl Strategy<Value = MapOp> {
         Just(MapOp::Size),
         (-7i64..7).prop_map(MapOp::KeyAtIndex),
         (k.clone(), k).prop_map(|(a, b)| MapOp::KeysInRange(a, b)),
-        v.prop_map(MapOp::RemoveAllByValue),
+        v.clone().prop_map(MapOp::RemoveAllByValue),
         Just(MapOp::Clear),
+        (v.clone(), v).prop_map(|(a, b)| MapOp::CountValueRange(a, b)),
+        (-7i64..7, 0u8..4).prop_map(|(a, b)| MapOp::CountRankRange(a, b)),
+        (-4i64..6, -4i64..6).prop_map(|(a, b)| MapOp::RemoveKeyRange(a, b)),
     ]
 }
 
 fn map_model(m: &mut Option<BTreeMap<i64, i64>>, o: &MapOp) -> Expect {
     use MapOp::*;
     let exists = m.is_some();
-    if !exists && matches!(o, GetByKey(_) | Size | KeyAtIndex(_) | KeysInRange(..)) {
+    if !exists
+        && matches!(
+            o,
+            GetByKey(_)
+                | Size
+                | KeyAtIndex(_)
+                | KeysInRange(..)
+                | CountValueRange(..)
+                | CountRankRange(..)
+        )
+    {
         return (false, Ok(None));
     }
     let map = m.get_or_insert_with(BTreeMap::new);
@@ -377,9 +418,36 @@ fn map_model(m: &mut Option<BTreeMap<i64, i64>>, o: &MapOp) -> Expect {
             map.clear();
             (true, Ok(None))
         }
+        CountValueRange(a, b) => (
+            false,
+            Ok(int_particle(
+                map.values().filter(|&&x| x >= a && x < b).count() as i64,
+            )),
+        ),
+        CountRankRange(r, c) => (
+            false,
+            Ok(int_particle(clip(r, u64::from(c), map.len()).1 as i64)),
+        ),
+        RemoveKeyRange(a, b) => {
+            let before = map.len();
+            map.retain(|&k, _| !(k >= a && k < b));
+            (
+                true,
+                Ok(if exists {
+                    int_particle((before - map.len()) as i64)
+                } else {
+                    None
+                }),
+            )
+        }
     };
     if !exists
-        && (out.1.is_err() || !out.0 || matches!(o, RemoveByKey(_) | RemoveAllByValue(_) | Clear))
+        && (out.1.is_err()
+            || !out.0
+            || matches!(
+                o,
+                RemoveByKey(_) | RemoveAllByValue(_) | RemoveKeyRange(..) | Clear
+            ))
     {
         *m = None;
     }
@@ -398,6 +466,9 @@ fn map_bytes(o: &MapOp) -> Vec<u8> {
         KeysInRange(a, b) => op(vec![i(103), i(RT_KEY), i(a), i(b)]),
         RemoveAllByValue(v) => op(vec![i(82), i(RT_COUNT), i(v)]),
         Clear => op(vec![i(75)]),
+        CountValueRange(a, b) => op(vec![i(105), i(RT_COUNT), i(a), i(b)]),
+        CountRankRange(r, c) => op(vec![i(106), i(RT_COUNT), i(r), i(i64::from(c))]),
+        RemoveKeyRange(a, b) => op(vec![i(84), i(RT_COUNT), i(a), i(b)]),
     }
 }
 
