@@ -132,6 +132,20 @@ impl Histogram {
         }
     }
 
+    /// Whether `latencies:` and the ticker report this histogram in microseconds.
+    pub fn is_micros(&self) -> bool {
+        self.micros
+    }
+
+    /// The buckets in the reporting scale (µs under `microsecond-histograms`, else ms).
+    pub fn scaled_buckets(&self) -> [u64; N_BUCKETS] {
+        if self.micros {
+            self.us_buckets()
+        } else {
+            self.ms_buckets()
+        }
+    }
+
     /// The histogram's name as `latencies:` prints it.
     pub fn name(&self) -> &str {
         &self.name

@@ -177,12 +177,16 @@ fn delta(prev: &[[u64; N_BUCKETS]], cur: &[[u64; N_BUCKETS]]) -> Vec<[u64; N_BUC
 /// Aerospike's histogram dump: `{test}-read (12 total) msec` then `(00: 0000000010) …`
 /// lines, four buckets a line, for histograms that have counted something.
 fn dump(h: &Histogram, out: &mut Vec<String>) {
-    let counts = h.ms_buckets();
+    let counts = h.scaled_buckets();
     let total: u64 = counts.iter().sum();
     if total == 0 {
         return;
     }
-    out.push(format!("histogram dump: {} ({total} total) msec", h.name()));
+    let unit = if h.is_micros() { "usec" } else { "msec" };
+    out.push(format!(
+        "histogram dump: {} ({total} total) {unit}",
+        h.name()
+    ));
     let mut line = String::new();
     let mut in_line = 0;
     for (b, c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {

@@ -80,6 +80,10 @@ async fn sinks_contexts_ticker_interval_and_usec_histograms() {
     });
     assert!(text.matches("NODE-ID").count() >= 3, "{text}");
     assert!(
+        text.contains("histogram dump: {test}-write (20 total) usec"),
+        "the ticker dumps histograms in the configured scale: {text}"
+    );
+    assert!(
         !text.contains("aerie ready") && !text.contains("aerie::service"),
         "other contexts stay at critical in this sink: {text}"
     );
