@@ -119,7 +119,12 @@ pub fn bins(ctx: &NodeContext, args: &str) -> String {
         let mut names = BTreeSet::new();
         for p in ns.partitions() {
             let idx = p.lock();
+            let mut buf = aerie_namespace::ReadBuf::new();
             for (_, r) in idx.iter_from(None) {
+                // Device namespaces read each record back; an unreadable one is skipped.
+                let Ok(r) = ns.data(r, &mut buf) else {
+                    continue;
+                };
                 for b in r.iter_bins() {
                     if !names.contains(b.name) {
                         names.insert(b.name.to_vec());

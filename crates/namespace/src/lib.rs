@@ -9,6 +9,7 @@
 //! command on one record (never across an await). There is no namespace-wide lock on the
 //! record path; the set table is read-mostly.
 
+mod access;
 mod hook;
 mod index;
 mod namespace;
@@ -17,10 +18,11 @@ mod persist;
 mod record;
 mod sets;
 
+pub use access::ReadBuf;
 pub use hook::RecordHook;
 pub use index::PartitionIndex;
 pub use namespace::{bump, Namespace, NamespaceStats, Registry, StoreError, TruncateError, Usage};
 pub use partition::{NodeId, OwnershipTable, Partition};
 pub use persist::Persistence;
-pub use record::{Record, RecordMeta};
+pub use record::{Record, RecordData, RecordMeta};
 pub use sets::{SetId, SetInfo, SetTable, MAX_SET_NAME_BYTES, NO_SET};

@@ -7,10 +7,11 @@ use aerie_config::NamespaceConfig;
 use aerie_record::{partition_id, time, Digest, N_PARTITIONS};
 use parking_lot::RwLock;
 
+use crate::access::ReadBuf;
 use crate::index::PartitionIndex;
 use crate::partition::{NodeId, OwnershipTable, Partition};
 use crate::persist::{self, Persistence, StorageSettings};
-use crate::record::{Record, RecordMeta};
+use crate::record::{Record, RecordData, RecordMeta};
 use crate::sets::{SetId, SetTable, NO_SET};
 
 /// Counters reported by `namespace/<ns>` and `statistics`.
@@ -249,11 +250,11 @@ impl Namespace {
                         generation: img.generation,
                         set_id: last_set.1,
                     };
-                    Some(Record::with_location_from(
-                        meta,
-                        img.data,
-                        persist::pack(loc),
-                    ))
+                    Some(if s.data_in_memory {
+                        Record::with_location_from(meta, img.data, persist::pack(loc))
+                    } else {
+                        Record::on_device(meta, persist::pack(loc))
+                    })
                 };
                 let pid = partition_id(&img.digest) as usize;
                 if let Some(run) = runs.get_mut(pid) {
@@ -371,7 +372,14 @@ impl Namespace {
         }
         let Some(p) = &self.persistence else {
             let old = idx.insert(digest, Record::from_data(meta, data));
-            self.record_changed(idx, &digest, old.as_ref());
+            if let Some(h) = self.hook.get() {
+                let new = idx.get(&digest).and_then(Record::resident);
+                h.changed(
+                    &digest,
+                    old.as_ref().and_then(Record::resident).as_ref(),
+                    new.as_ref(),
+                );
+            }
             return Ok(old.is_none());
         };
         let img = aerie_storage::RecordImage {
@@ -384,8 +392,32 @@ impl Namespace {
             data: &data,
         };
         let loc = p.append(&img)?;
-        let old = idx.insert(digest, Record::with_location(meta, data, loc));
-        self.record_changed(idx, &digest, old.as_ref());
+        let record = if p.data_in_memory {
+            Record::with_location(meta, data, loc)
+        } else {
+            // The hook sees the new bins from the data in hand, before it is dropped.
+            if let Some(h) = self.hook.get() {
+                let mut buf = ReadBuf::new();
+                let old = idx.get(&digest).and_then(|r| self.data_or_log(r, &mut buf));
+                h.changed(
+                    &digest,
+                    old.as_ref(),
+                    Some(&RecordData::from_image(meta, &data)),
+                );
+            }
+            Record::on_device(meta, loc)
+        };
+        let old = idx.insert(digest, record);
+        if p.data_in_memory {
+            if let Some(h) = self.hook.get() {
+                let new = idx.get(&digest).and_then(Record::resident);
+                h.changed(
+                    &digest,
+                    old.as_ref().and_then(Record::resident).as_ref(),
+                    new.as_ref(),
+                );
+            }
+        }
         match old {
             Some(old) => {
                 if let Some(l) = old.location() {
@@ -435,7 +467,8 @@ impl Namespace {
     fn unindex(&self, idx: &mut PartitionIndex, digest: &Digest) -> Option<Record> {
         let r = idx.remove(digest)?;
         if let Some(h) = self.hook.get() {
-            h.changed(digest, Some(&r), None);
+            let mut buf = ReadBuf::new();
+            h.changed(digest, self.data_or_log(&r, &mut buf).as_ref(), None);
         }
         if r.meta.set_id != NO_SET {
             self.sets.add_objects(r.meta.set_id, -1);
@@ -652,12 +685,10 @@ impl Namespace {
         self.hook.get()
     }
 
-    /// Tells the hook that `digest` now holds what `idx` has for it (after an insert).
-    #[inline]
-    fn record_changed(&self, idx: &PartitionIndex, digest: &Digest, old: Option<&Record>) {
-        if let Some(h) = self.hook.get() {
-            h.changed(digest, old, idx.get(digest));
-        }
+    /// A record's data for the hook; a failed device read is logged (by `data`) and the hook
+    /// then sees no old version.
+    fn data_or_log<'a>(&self, r: &'a Record, buf: &'a mut ReadBuf) -> Option<RecordData<'a>> {
+        self.data(r, buf).ok()
     }
 
     /// For sweeps: tells the hook of a record about to be removed; returns `keep`.
@@ -665,10 +696,16 @@ impl Namespace {
     fn unhook_unless(&self, keep: bool, digest: &Digest, r: &Record) -> bool {
         if !keep {
             if let Some(h) = self.hook.get() {
-                h.changed(digest, Some(r), None);
+                let mut buf = ReadBuf::new();
+                h.changed(digest, self.data_or_log(r, &mut buf).as_ref(), None);
             }
         }
         keep
+    }
+
+    /// The storage files, when the namespace is persisted.
+    pub(crate) fn persistence(&self) -> Option<&Persistence> {
+        self.persistence.as_ref()
     }
 
     /// Whether a stored record is visible: not expired and not truncated.
