@@ -1,9 +1,17 @@
 //! The streaming write buffer: record images are appended to the current write block in
 //! memory, which is written to its device when full, when `flush` is called (the
-//! `flush-max-ms` timer), or at once with `commit_to_device`. Tracks live bytes per block so
-//! emptied blocks are reused and sparse ones can be defragmented.
+//! `flush-max-ms` timer), or before `append` returns with `commit_to_device`. Tracks live
+//! bytes per block so emptied blocks are reused and sparse ones can be defragmented.
+//!
+//! Group commit (`commit_to_device`): each append takes a ticket under the buffer lock and
+//! then waits, outside it, until its ticket is durable. One waiter at a time becomes the
+//! leader: it writes out everything appended so far and syncs every device written since the
+//! last sync, which makes all tickets up to then durable at once. Appenders arriving during a
+//! sync queue behind it and share the next one, so concurrent writers pay one write and one
+//! fsync per group instead of one each.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -37,6 +45,10 @@ struct State {
     free: VecDeque<(u16, u32)>,
     live: Vec<Vec<u32>>,
     next_device: usize,
+    /// Tickets handed out to appends (group commit).
+    appended: u64,
+    /// Devices written since their last sync, one bit each.
+    unsynced: u64,
 }
 
 /// Appends record images to write blocks across one or more devices.
@@ -45,6 +57,12 @@ pub struct BlockWriter {
     devices: Vec<Arc<dyn Device>>,
     cfg: WriterConfig,
     state: Mutex<State>,
+    /// Held by the group-commit leader while it writes and syncs.
+    sync_lock: Mutex<()>,
+    /// Every append with a ticket up to this is durable.
+    durable: AtomicU64,
+    /// Syncs issued by group commits (statistics).
+    group_syncs: AtomicU64,
 }
 
 impl BlockWriter {
@@ -116,7 +134,12 @@ impl BlockWriter {
                 free,
                 live: live_table,
                 next_device: 0,
+                appended: 0,
+                unsynced: 0,
             }),
+            sync_lock: Mutex::new(()),
+            durable: AtomicU64::new(0),
+            group_syncs: AtomicU64::new(0),
             devices,
             cfg,
         })
@@ -169,8 +192,11 @@ impl BlockWriter {
         {
             *l += padded as u32;
         }
+        st.appended += 1;
+        let ticket = st.appended;
+        drop(st);
         if self.cfg.commit_to_device {
-            self.write_dirty(&mut st, true)?;
+            self.wait_durable(ticket)?;
         }
         Ok(Location {
             device,
@@ -178,6 +204,41 @@ impl BlockWriter {
             offset: offset as u32,
             size: size as u32,
         })
+    }
+
+    /// Returns once every append up to `ticket` is on stable storage, leading a group commit
+    /// when no sync already in progress covers it.
+    fn wait_durable(&self, ticket: u64) -> Result<(), StorageError> {
+        if self.durable.load(Ordering::Acquire) >= ticket {
+            return Ok(());
+        }
+        let _leader = self.sync_lock.lock();
+        if self.durable.load(Ordering::Acquire) >= ticket {
+            return Ok(()); // the previous leader's sync covered this append
+        }
+        let (upto, mask) = {
+            let mut st = self.state.lock();
+            self.write_dirty(&mut st, false)?;
+            let mask = std::mem::take(&mut st.unsynced);
+            (st.appended, mask)
+        };
+        for (i, d) in self.devices.iter().enumerate().take(64) {
+            if mask & (1u64 << i) != 0 {
+                if let Err(e) = d.sync() {
+                    // Those devices still need a sync: the next leader retries.
+                    self.state.lock().unsynced |= mask;
+                    return Err(io_err(d.as_ref(), e));
+                }
+            }
+        }
+        self.group_syncs.fetch_add(1, Ordering::Relaxed);
+        self.durable.fetch_max(upto, Ordering::Release);
+        Ok(())
+    }
+
+    /// Group-commit syncs issued so far.
+    pub fn group_syncs(&self) -> u64 {
+        self.group_syncs.load(Ordering::Relaxed)
     }
 
     /// Writes the current block's unwritten bytes (the `flush-max-ms` timer calls this).
@@ -347,6 +408,7 @@ impl BlockWriter {
         let at = b as u64 * wb as u64 + start as u64;
         dev.write_at(st.buf.get(start..end).unwrap_or_default(), at)
             .map_err(|e| io_err(dev.as_ref(), e))?;
+        st.unsynced |= 1u64.checked_shl(u32::from(d)).unwrap_or(0);
         if sync {
             dev.sync().map_err(|e| io_err(dev.as_ref(), e))?;
         }
