@@ -49,6 +49,7 @@ pub fn namespace(ctx: &NodeContext, args: &str) -> String {
         "index_used_bytes" => index_bytes,
         "device_used_bytes" => device_used,
         "device_total_bytes" => device_total,
+        "device_group_commits" => ns.group_commits(),
         "device_free_pct" => 100 - (device_used * 100).checked_div(device_total).unwrap_or(0),
         "data_used_pct" => u.used_pct.load(Ordering::Relaxed),
         "stop_writes" => ns.stop_writes(),

@@ -568,6 +568,13 @@ impl Namespace {
         Some((total.saturating_sub(p.writer.free_blocks()), total))
     }
 
+    /// Syncs issued by group commits (`commit-to-device`), 0 when not persisted.
+    pub fn group_commits(&self) -> u64 {
+        self.persistence
+            .as_ref()
+            .map_or(0, |p| p.writer.group_syncs())
+    }
+
     /// The flush interval, when the namespace is persisted.
     pub fn flush_interval_ms(&self) -> Option<u64> {
         self.persistence.as_ref().map(|p| p.flush_max_ms.max(1))

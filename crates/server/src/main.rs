@@ -72,9 +72,10 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
                 .unwrap_or(2);
             // As the reference server: 5 per CPU when a namespace reads from or commits to
             // its device (threads then wait on I/O, and group commit needs writers in flight).
-            let waits_on_device = config.namespaces.iter().any(|n| {
-                matches!(n.storage, aerie_config::StorageEngineConfig::Device(_))
-            });
+            let waits_on_device = config
+                .namespaces
+                .iter()
+                .any(|n| matches!(n.storage, aerie_config::StorageEngineConfig::Device(_)));
             if waits_on_device {
                 cpus * 5
             } else {
