@@ -45,6 +45,9 @@ pub struct PartitionIndex {
     len: usize,
     /// Sum of the records' data sizes (key sections and bins), for usage accounting.
     data_bytes: usize,
+    /// Durable deletes still needed: digest → packed location of its tombstone image
+    /// (persisted namespaces; allocated on first use).
+    tombstones: Option<Box<std::collections::HashMap<Digest, u64>>>,
 }
 
 impl PartitionIndex {
@@ -78,7 +81,42 @@ impl PartitionIndex {
             leaves,
             len,
             data_bytes,
+            tombstones: None,
         }
+    }
+
+    /// Tracks the tombstone of a deleted digest.
+    pub fn add_tombstone(&mut self, digest: Digest, location: u64) -> Option<u64> {
+        self.tombstones
+            .get_or_insert_with(Default::default)
+            .insert(digest, location)
+    }
+
+    /// The location of `digest`'s tombstone, if one is tracked.
+    pub fn tombstone(&self, digest: &Digest) -> Option<u64> {
+        self.tombstones.as_ref()?.get(digest).copied()
+    }
+
+    /// Stops tracking `digest`'s tombstone; returns its location.
+    pub fn take_tombstone(&mut self, digest: &Digest) -> Option<u64> {
+        let t = self.tombstones.as_mut()?;
+        let l = t.remove(digest);
+        if t.is_empty() {
+            self.tombstones = None;
+        }
+        l
+    }
+
+    /// Tombstones tracked.
+    pub fn n_tombstones(&self) -> usize {
+        self.tombstones.as_ref().map_or(0, |t| t.len())
+    }
+
+    /// Every tracked tombstone: digest and location.
+    pub fn tombstones(&self) -> impl Iterator<Item = (&Digest, u64)> {
+        self.tombstones
+            .iter()
+            .flat_map(|t| t.iter().map(|(d, &l)| (d, l)))
     }
 
     /// The record with `digest`, live or not.

@@ -17,6 +17,7 @@ mod partition;
 mod persist;
 mod record;
 mod sets;
+mod tomb;
 
 pub use access::ReadBuf;
 pub use hook::RecordHook;

@@ -49,6 +49,20 @@ struct State {
     appended: u64,
     /// Devices written since their last sync, one bit each.
     unsynced: u64,
+    /// Blocks freed since the last flush: their headers are cleared at the flush after next,
+    /// once the writes that emptied them are on the device.
+    to_clear: Vec<(u16, u32)>,
+    /// Blocks whose header the next flush clears.
+    to_clear_ready: Vec<(u16, u32)>,
+}
+
+impl State {
+    /// A block left with no live data: reusable, and its header is to be cleared so its stale
+    /// images no longer replay at cold start.
+    fn free_block(&mut self, id: (u16, u32)) {
+        self.free.push_back(id);
+        self.to_clear.push(id);
+    }
 }
 
 /// Appends record images to write blocks across one or more devices.
@@ -113,6 +127,24 @@ impl BlockWriter {
                 }
             }
         }
+        // Free blocks may still hold images from before: clear their headers, so that what
+        // cold start replays is exactly what is in use.
+        for (di, d) in devices.iter().enumerate() {
+            let mut cleared = false;
+            for &(_, b) in free.iter().filter(|(fd, _)| *fd as usize == di) {
+                let at = u64::from(b) * wb as u64;
+                let mut h = [0u8; WBLOCK_HEADER_BYTES];
+                d.read_at(&mut h, at).map_err(|e| io_err(d.as_ref(), e))?;
+                if format::decode_wblock_header(&h).is_some() {
+                    d.write_at(&[0u8; WBLOCK_HEADER_BYTES], at)
+                        .map_err(|e| io_err(d.as_ref(), e))?;
+                    cleared = true;
+                }
+            }
+            if cleared {
+                d.sync().map_err(|e| io_err(d.as_ref(), e))?;
+            }
+        }
         let mut live_table: Vec<Vec<u32>> = devices
             .iter()
             .map(|d| vec![0; (d.len() / wb as u64) as usize])
@@ -136,6 +168,8 @@ impl BlockWriter {
                 next_device: 0,
                 appended: 0,
                 unsynced: 0,
+                to_clear: Vec::new(),
+                to_clear_ready: Vec::new(),
             }),
             sync_lock: Mutex::new(()),
             durable: AtomicU64::new(0),
@@ -241,10 +275,57 @@ impl BlockWriter {
         self.group_syncs.load(Ordering::Relaxed)
     }
 
-    /// Writes the current block's unwritten bytes (the `flush-max-ms` timer calls this).
+    /// Writes the current block's unwritten bytes (the `flush-max-ms` timer calls this), and
+    /// clears the headers of blocks freed before the previous flush.
     pub fn flush(&self) -> Result<(), StorageError> {
         let mut st = self.state.lock();
-        self.write_dirty(&mut st, false)
+        self.write_dirty(&mut st, false)?;
+        let ready = std::mem::take(&mut st.to_clear_ready);
+        for &(d, b) in &ready {
+            let Some(dev) = self.devices.get(d as usize) else {
+                continue;
+            };
+            let at = u64::from(b) * u64::from(self.cfg.wblock_bytes);
+            dev.write_at(&[0u8; WBLOCK_HEADER_BYTES], at)
+                .map_err(|e| io_err(dev.as_ref(), e))?;
+            st.unsynced |= 1u64.checked_shl(u32::from(d)).unwrap_or(0);
+        }
+        st.to_clear_ready = std::mem::take(&mut st.to_clear);
+        Ok(())
+    }
+
+    /// Flushes, then syncs every device: everything written or cleared so far is durable.
+    pub fn sync_all(&self) -> Result<(), StorageError> {
+        self.flush()?;
+        for d in &self.devices {
+            d.sync().map_err(|e| io_err(d.as_ref(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Number of devices.
+    pub fn n_devices(&self) -> usize {
+        self.devices.len()
+    }
+
+    /// Write blocks per device (block 0 holds the file header).
+    pub fn blocks_of(&self, device: u16) -> u32 {
+        self.devices
+            .get(device as usize)
+            .map_or(0, |d| (d.len() / u64::from(self.cfg.wblock_bytes)) as u32)
+    }
+
+    /// The sequence number of a block's header on the device, `None` for a blank or cleared
+    /// block.
+    pub fn block_seq(&self, device: u16, wblock: u32) -> Result<Option<u64>, StorageError> {
+        let d = self
+            .devices
+            .get(device as usize)
+            .ok_or(StorageError::OutOfSpace)?;
+        let mut h = [0u8; WBLOCK_HEADER_BYTES];
+        d.read_at(&mut h, u64::from(wblock) * u64::from(self.cfg.wblock_bytes))
+            .map_err(|e| io_err(d.as_ref(), e))?;
+        Ok(format::decode_wblock_header(&h))
     }
 
     /// Forgets an image that a newer one superseded or a delete removed.
@@ -261,7 +342,7 @@ impl BlockWriter {
         };
         *l = l.saturating_sub(padded);
         if *l == 0 && current != Some((loc.device, loc.wblock)) {
-            st.free.push_back((loc.device, loc.wblock));
+            st.free_block((loc.device, loc.wblock));
         }
     }
 
@@ -364,7 +445,7 @@ impl BlockWriter {
             self.write_dirty(st, false)?;
             if let Some((d, b, _)) = st.current {
                 if st.live.get(d as usize).and_then(|t| t.get(b as usize)) == Some(&0) {
-                    st.free.push_back((d, b));
+                    st.free_block((d, b));
                 }
             }
         }
@@ -373,6 +454,9 @@ impl BlockWriter {
         let want = (st.next_device % n) as u16;
         let pick = st.free.iter().position(|&(d, _)| d == want).unwrap_or(0);
         let (d, b) = st.free.remove(pick).ok_or(StorageError::OutOfSpace)?;
+        // Reused before its header was cleared: the new contents replace it anyway.
+        st.to_clear.retain(|&x| x != (d, b));
+        st.to_clear_ready.retain(|&x| x != (d, b));
         st.next_device = st.next_device.wrapping_add(1);
         let seq = st.next_seq;
         st.next_seq += 1;
