@@ -77,6 +77,13 @@ pub struct BlockWriter {
     durable: AtomicU64,
     /// Syncs issued by group commits (statistics).
     group_syncs: AtomicU64,
+    /// The block being filled, as `block_key`, so reads of other blocks skip the buffer lock.
+    current_key: AtomicU64,
+}
+
+/// A block's identity in one word.
+fn block_key(device: u16, wblock: u32) -> u64 {
+    (u64::from(device) << 32) | u64::from(wblock)
 }
 
 impl BlockWriter {
@@ -174,6 +181,7 @@ impl BlockWriter {
             sync_lock: Mutex::new(()),
             durable: AtomicU64::new(0),
             group_syncs: AtomicU64::new(0),
+            current_key: AtomicU64::new(u64::MAX),
             devices,
             cfg,
         })
@@ -422,7 +430,7 @@ impl BlockWriter {
             .devices
             .get(loc.device as usize)
             .ok_or(StorageError::OutOfSpace)?;
-        {
+        if self.current_key.load(Ordering::Acquire) == block_key(loc.device, loc.wblock) {
             // The current block may not be on the device yet.
             let st = self.state.lock();
             if let Some((cd, cb, _)) = st.current {
@@ -465,6 +473,9 @@ impl BlockWriter {
             dst.copy_from_slice(&format::encode_wblock_header(seq));
         }
         st.current = Some((d, b, seq));
+        // Set after the previous block was written out: a reader that sees another block as
+        // current finds its data on the device.
+        self.current_key.store(block_key(d, b), Ordering::Release);
         st.used = WBLOCK_HEADER_BYTES;
         st.flushed = 0;
         Ok(())
