@@ -8,7 +8,8 @@
 #
 # Environment: AERIE_BIN (default target/release/aerie), BENCH_CONNECTIONS (default 32),
 # COMMIT_TO_DEVICE (true|false, default false), VALUE_BYTES (default 100), KEEP_DATA=1 keeps
-# the file. The data file is sized at about 3x the expected data; check free space first.
+# the file, READ_SECS (default 10; 0 = skip) runs a random-read stage after the load (reads go
+# to the file: only the index is in memory). The data file is sized at about 3x the expected data; check free space first.
 set -euo pipefail
 
 N=${1:-1000000}
@@ -102,6 +103,12 @@ print(f"objects={objects} index_used_bytes={index} -> index bytes/record {index 
 print(f"RSS empty {rss0 / 1048576:.1f} MiB, loaded {rss1 / 1048576:.1f} MiB -> RSS bytes/record {(rss1 - rss0) / objects:.1f} (total {rss1 / objects:.1f})")
 print(f"device_used_bytes={used} -> {used / objects:.1f} B/record (whole write blocks); file blocks allocated {disk / objects:.1f} B/record")
 EOF
+READ_SECS=${READ_SECS:-10}
+if [ "$READ_SECS" -gt 0 ]; then
+  "$BIN" bench -h "127.0.0.1:$PORT" -n bench -s s -k "$N" -o "S:$VALUE" -w RU,100 -z "$CONNS" -t "$READ_SECS" >"$DIR/read.out" 2>&1
+  echo "random reads (from the file, page cache warm):"
+  grep -E "^  read " "$DIR/read.out" | tail -n 1
+fi
 stop_server
 
 start_server "$DIR/server2.log"
