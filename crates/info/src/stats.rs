@@ -39,7 +39,9 @@ pub fn namespace(ctx: &NodeContext, args: &str) -> String {
         "ns_cluster_size" => 1,
         "effective_replication_factor" => 1,
         "objects" => objects,
-        "tombstones" => 0,
+        "tombstones" => ns.n_tombstones(),
+        "tomb_raider_passes" => ns.raider().raids.load(Ordering::Relaxed),
+        "tombstones_dropped" => ns.raider().dropped.load(Ordering::Relaxed),
         "master_objects" => objects,
         "prole_objects" => 0,
         "expired_objects" => s.expired_objects.load(Ordering::Relaxed),
@@ -49,6 +51,7 @@ pub fn namespace(ctx: &NodeContext, args: &str) -> String {
         "index_used_bytes" => index_bytes,
         "device_used_bytes" => device_used,
         "device_total_bytes" => device_total,
+        "device_group_commits" => ns.group_commits(),
         "device_free_pct" => 100 - (device_used * 100).checked_div(device_total).unwrap_or(0),
         "data_used_pct" => u.used_pct.load(Ordering::Relaxed),
         "stop_writes" => ns.stop_writes(),
@@ -119,7 +122,12 @@ pub fn bins(ctx: &NodeContext, args: &str) -> String {
         let mut names = BTreeSet::new();
         for p in ns.partitions() {
             let idx = p.lock();
+            let mut buf = aerie_namespace::ReadBuf::new();
             for (_, r) in idx.iter_from(None) {
+                // Device namespaces read each record back; an unreadable one is skipped.
+                let Ok(r) = ns.data(r, &mut buf) else {
+                    continue;
+                };
                 for b in r.iter_bins() {
                     if !names.contains(b.name) {
                         names.insert(b.name.to_vec());

@@ -9,13 +9,14 @@ use std::any::Any;
 
 use aerie_record::Digest;
 
-use crate::record::Record;
+use crate::record::RecordData;
 
 /// Observer of record changes.
 pub trait RecordHook: Send + Sync + std::fmt::Debug {
     /// A record changed: `old` is the previous version (None when created), `new` the new one
-    /// (None when deleted, expired, evicted or truncated).
-    fn changed(&self, digest: &Digest, old: Option<&Record>, new: Option<&Record>);
+    /// (None when deleted, expired, evicted or truncated). Both carry their bins, read back
+    /// from the device when the namespace keeps data there.
+    fn changed(&self, digest: &Digest, old: Option<&RecordData<'_>>, new: Option<&RecordData<'_>>);
 
     /// For downcasting to the implementation that installed itself.
     fn as_any(&self) -> &dyn Any;

@@ -45,6 +45,9 @@ pub struct PartitionIndex {
     len: usize,
     /// Sum of the records' data sizes (key sections and bins), for usage accounting.
     data_bytes: usize,
+    /// Durable deletes still needed: digest → packed location of its tombstone image
+    /// (persisted namespaces; an empty map allocates nothing).
+    tombstones: std::collections::HashMap<Digest, u64>,
 }
 
 impl PartitionIndex {
@@ -78,7 +81,37 @@ impl PartitionIndex {
             leaves,
             len,
             data_bytes,
+            tombstones: Default::default(),
         }
+    }
+
+    /// Tracks the tombstone of a deleted digest.
+    pub fn add_tombstone(&mut self, digest: Digest, location: u64) -> Option<u64> {
+        self.tombstones.insert(digest, location)
+    }
+
+    /// The location of `digest`'s tombstone, if one is tracked.
+    pub fn tombstone(&self, digest: &Digest) -> Option<u64> {
+        self.tombstones.get(digest).copied()
+    }
+
+    /// Stops tracking `digest`'s tombstone; returns its location.
+    pub fn take_tombstone(&mut self, digest: &Digest) -> Option<u64> {
+        let l = self.tombstones.remove(digest)?;
+        if self.tombstones.is_empty() {
+            self.tombstones = Default::default(); // give the table's memory back
+        }
+        Some(l)
+    }
+
+    /// Tombstones tracked.
+    pub fn n_tombstones(&self) -> usize {
+        self.tombstones.len()
+    }
+
+    /// Every tracked tombstone: digest and location.
+    pub fn tombstones(&self) -> impl Iterator<Item = (&Digest, u64)> {
+        self.tombstones.iter().map(|(d, &l)| (d, l))
     }
 
     /// The record with `digest`, live or not.

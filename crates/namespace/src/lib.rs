@@ -9,6 +9,7 @@
 //! command on one record (never across an await). There is no namespace-wide lock on the
 //! record path; the set table is read-mostly.
 
+mod access;
 mod hook;
 mod index;
 mod namespace;
@@ -16,11 +17,13 @@ mod partition;
 mod persist;
 mod record;
 mod sets;
+mod tomb;
 
+pub use access::ReadBuf;
 pub use hook::RecordHook;
 pub use index::PartitionIndex;
 pub use namespace::{bump, Namespace, NamespaceStats, Registry, StoreError, TruncateError, Usage};
 pub use partition::{NodeId, OwnershipTable, Partition};
 pub use persist::Persistence;
-pub use record::{Record, RecordMeta};
+pub use record::{Record, RecordData, RecordMeta};
 pub use sets::{SetId, SetInfo, SetTable, MAX_SET_NAME_BYTES, NO_SET};

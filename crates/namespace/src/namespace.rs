@@ -7,10 +7,11 @@ use aerie_config::NamespaceConfig;
 use aerie_record::{partition_id, time, Digest, N_PARTITIONS};
 use parking_lot::RwLock;
 
+use crate::access::ReadBuf;
 use crate::index::PartitionIndex;
 use crate::partition::{NodeId, OwnershipTable, Partition};
 use crate::persist::{self, Persistence, StorageSettings};
-use crate::record::{Record, RecordMeta};
+use crate::record::{Record, RecordData, RecordMeta};
 use crate::sets::{SetId, SetTable, NO_SET};
 
 /// Counters reported by `namespace/<ns>` and `statistics`.
@@ -67,13 +68,16 @@ pub struct Namespace {
     pub usage: Usage,
     /// Told of every record change (secondary indexes); see `crate::hook`.
     hook: std::sync::OnceLock<Arc<dyn crate::hook::RecordHook>>,
+    /// Drops obsolete tombstones (`crate::tomb`).
+    raider: crate::tomb::Raider,
 }
 
-/// One replayed image during cold start: `record` is `None` for a tombstone.
+/// One replayed image during cold start; a tombstone's `record` only carries its location.
 struct Replayed {
     digest: Digest,
     order: u64,
-    record: Option<Record>,
+    record: Record,
+    tombstone: bool,
 }
 
 /// Why a record could not be stored. Exhaustive on purpose: callers map each variant to a
@@ -116,6 +120,7 @@ impl Namespace {
             persistence: None,
             usage: Usage::default(),
             hook: std::sync::OnceLock::new(),
+            raider: crate::tomb::Raider::default(),
             config,
         }
     }
@@ -218,11 +223,10 @@ impl Namespace {
             s.files.first().map(String::as_str).unwrap_or("aerie")
         ));
         self.load_truncate_meta(&meta_path);
-        // Replay: every image goes to its partition's run in write order. Every tombstone
-        // counts as live data until defragmentation finds it obsolete (its digest written
-        // again), so that older images of a deleted digest never come back.
+        // Replay: every image goes to its partition's run in write order. A tombstone that is
+        // its digest's last image stays tracked (and counts as live data) until the tomb raider
+        // finds no older image of the digest left on the device.
         let mut runs: Vec<Vec<Replayed>> = (0..N_PARTITIONS).map(|_| Vec::new()).collect();
-        let mut tombstones: Vec<aerie_storage::Location> = Vec::new();
         let mut order = 0u64;
         let mut last_set: (Vec<u8>, SetId) = (Vec::new(), NO_SET);
         let mut set_error = None;
@@ -233,8 +237,7 @@ impl Namespace {
             |img, loc| {
                 order += 1;
                 let record = if img.tombstone {
-                    tombstones.push(loc);
-                    None
+                    Record::on_device(RecordMeta::default(), persist::pack(loc))
                 } else {
                     if img.set != last_set.0.as_slice() {
                         let id = self.sets.get_or_create(img.set).unwrap_or_else(|e| {
@@ -249,11 +252,11 @@ impl Namespace {
                         generation: img.generation,
                         set_id: last_set.1,
                     };
-                    Some(Record::with_location_from(
-                        meta,
-                        img.data,
-                        persist::pack(loc),
-                    ))
+                    if s.data_in_memory {
+                        Record::with_location_from(meta, img.data, persist::pack(loc))
+                    } else {
+                        Record::on_device(meta, persist::pack(loc))
+                    }
                 };
                 let pid = partition_id(&img.digest) as usize;
                 if let Some(run) = runs.get_mut(pid) {
@@ -261,6 +264,7 @@ impl Namespace {
                         digest: img.digest,
                         order,
                         record,
+                        tombstone: img.tombstone,
                     });
                 }
             },
@@ -285,6 +289,7 @@ impl Namespace {
             }
         };
         let mut kept = 0u64;
+        let mut tombstones = 0usize;
         for p in self.partitions.iter() {
             let idx = p.lock();
             for (_, r) in idx.iter_from(None) {
@@ -294,15 +299,17 @@ impl Namespace {
                     add_live(l);
                 }
             }
-        }
-        for l in tombstones {
-            add_live(l);
+            for (_, l) in idx.tombstones() {
+                tombstones += 1;
+                add_live(persist::unpack(l));
+            }
         }
         tracing::info!(namespace = %self.name, scan_ms, "cold start: files replayed");
         let p = Persistence::start(&self.name, s, devices, &summary, live)?;
         tracing::info!(
             namespace = %self.name,
             records = kept,
+            tombstones,
             images_scanned = summary.records,
             blocks = summary.blocks,
             corrupt_blocks = summary.corrupt_blocks,
@@ -334,17 +341,26 @@ impl Namespace {
                             a.digest.cmp(&b.digest).then(a.order.cmp(&b.order))
                         });
                         let mut entries: Vec<(Digest, Record)> = Vec::with_capacity(run.len());
+                        let mut tombs: Vec<(Digest, u64)> = Vec::new();
                         let mut it = run.into_iter().peekable();
                         while let Some(r) = it.next() {
                             if it.peek().is_some_and(|next| next.digest == r.digest) {
                                 continue; // a later image of the same digest wins
                             }
-                            if let Some(rec) = r.record.filter(|rec| self.is_live(rec, now)) {
-                                entries.push((r.digest, rec));
+                            if r.tombstone {
+                                if let Some(l) = r.record.location() {
+                                    tombs.push((r.digest, l));
+                                }
+                            } else if self.is_live(&r.record, now) {
+                                entries.push((r.digest, r.record));
                             }
                         }
                         if let Some(p) = self.partitions.get(pid) {
-                            *p.lock() = PartitionIndex::from_sorted(entries);
+                            let mut idx = PartitionIndex::from_sorted(entries);
+                            for (d, l) in tombs {
+                                idx.add_tombstone(d, l);
+                            }
+                            *p.lock() = idx;
                         }
                     }
                 });
@@ -371,7 +387,14 @@ impl Namespace {
         }
         let Some(p) = &self.persistence else {
             let old = idx.insert(digest, Record::from_data(meta, data));
-            self.record_changed(idx, &digest, old.as_ref());
+            if let Some(h) = self.hook.get() {
+                let new = idx.get(&digest).and_then(Record::resident);
+                h.changed(
+                    &digest,
+                    old.as_ref().and_then(Record::resident).as_ref(),
+                    new.as_ref(),
+                );
+            }
             return Ok(old.is_none());
         };
         let img = aerie_storage::RecordImage {
@@ -384,8 +407,36 @@ impl Namespace {
             data: &data,
         };
         let loc = p.append(&img)?;
-        let old = idx.insert(digest, Record::with_location(meta, data, loc));
-        self.record_changed(idx, &digest, old.as_ref());
+        if let Some(t) = idx.take_tombstone(&digest) {
+            // The new image hides every older one: the tombstone is obsolete.
+            p.release(t);
+        }
+        let record = if p.data_in_memory {
+            Record::with_location(meta, data, loc)
+        } else {
+            // The hook sees the new bins from the data in hand, before it is dropped.
+            if let Some(h) = self.hook.get() {
+                let mut buf = ReadBuf::new();
+                let old = idx.get(&digest).and_then(|r| self.data_or_log(r, &mut buf));
+                h.changed(
+                    &digest,
+                    old.as_ref(),
+                    Some(&RecordData::from_image(meta, &data)),
+                );
+            }
+            Record::on_device(meta, loc)
+        };
+        let old = idx.insert(digest, record);
+        if p.data_in_memory {
+            if let Some(h) = self.hook.get() {
+                let new = idx.get(&digest).and_then(Record::resident);
+                h.changed(
+                    &digest,
+                    old.as_ref().and_then(Record::resident).as_ref(),
+                    new.as_ref(),
+                );
+            }
+        }
         match old {
             Some(old) => {
                 if let Some(l) = old.location() {
@@ -424,7 +475,10 @@ impl Namespace {
             set,
             data: &[],
         };
-        p.append(&img)?;
+        let tomb = p.append(&img)?;
+        if let Some(older) = idx.add_tombstone(*digest, tomb) {
+            p.release(older);
+        }
         let removed = self.unindex(idx, digest);
         if let Some(l) = removed.as_ref().and_then(Record::location) {
             p.release(l);
@@ -435,7 +489,8 @@ impl Namespace {
     fn unindex(&self, idx: &mut PartitionIndex, digest: &Digest) -> Option<Record> {
         let r = idx.remove(digest)?;
         if let Some(h) = self.hook.get() {
-            h.changed(digest, Some(&r), None);
+            let mut buf = ReadBuf::new();
+            h.changed(digest, self.data_or_log(&r, &mut buf).as_ref(), None);
         }
         if r.meta.set_id != NO_SET {
             self.sets.add_objects(r.meta.set_id, -1);
@@ -495,6 +550,7 @@ impl Namespace {
                 freed += 1;
             }
         }
+        self.maybe_raid_tombstones();
         (freed, moved)
     }
 
@@ -508,12 +564,13 @@ impl Namespace {
         let packed_here = persist::pack(here);
         let mut idx = self.partition(&img.digest).lock();
         if img.tombstone {
-            // A tombstone is still needed while its digest stays deleted: older images may
-            // exist elsewhere. Once the digest was written again, it is obsolete.
-            if idx.get(&img.digest).is_none() {
-                p.append_defrag(img)?;
+            // Moved while still tracked; a dropped or superseded tombstone's bytes were
+            // released when it stopped being tracked.
+            if idx.tombstone(&img.digest) == Some(packed_here) {
+                let moved = p.append_defrag(img)?;
+                idx.add_tombstone(img.digest, moved);
+                p.release(packed_here);
             }
-            p.release(packed_here);
             return Ok(());
         }
         let Some(r) = idx.get_mut(&img.digest) else {
@@ -533,6 +590,13 @@ impl Namespace {
         let p = self.persistence.as_ref()?;
         let total = p.writer.total_blocks();
         Some((total.saturating_sub(p.writer.free_blocks()), total))
+    }
+
+    /// Syncs issued by group commits (`commit-to-device`), 0 when not persisted.
+    pub fn group_commits(&self) -> u64 {
+        self.persistence
+            .as_ref()
+            .map_or(0, |p| p.writer.group_syncs())
     }
 
     /// The flush interval, when the namespace is persisted.
@@ -652,12 +716,10 @@ impl Namespace {
         self.hook.get()
     }
 
-    /// Tells the hook that `digest` now holds what `idx` has for it (after an insert).
-    #[inline]
-    fn record_changed(&self, idx: &PartitionIndex, digest: &Digest, old: Option<&Record>) {
-        if let Some(h) = self.hook.get() {
-            h.changed(digest, old, idx.get(digest));
-        }
+    /// A record's data for the hook; a failed device read is logged (by `data`) and the hook
+    /// then sees no old version.
+    fn data_or_log<'a>(&self, r: &'a Record, buf: &'a mut ReadBuf) -> Option<RecordData<'a>> {
+        self.data(r, buf).ok()
     }
 
     /// For sweeps: tells the hook of a record about to be removed; returns `keep`.
@@ -665,10 +727,21 @@ impl Namespace {
     fn unhook_unless(&self, keep: bool, digest: &Digest, r: &Record) -> bool {
         if !keep {
             if let Some(h) = self.hook.get() {
-                h.changed(digest, Some(r), None);
+                let mut buf = ReadBuf::new();
+                h.changed(digest, self.data_or_log(r, &mut buf).as_ref(), None);
             }
         }
         keep
+    }
+
+    /// The tomb raider's state.
+    pub fn raider(&self) -> &crate::tomb::Raider {
+        &self.raider
+    }
+
+    /// The storage files, when the namespace is persisted.
+    pub(crate) fn persistence(&self) -> Option<&Persistence> {
+        self.persistence.as_ref()
     }
 
     /// Whether a stored record is visible: not expired and not truncated.

@@ -1,8 +1,9 @@
 //! Persistence of a namespace's records to storage files: every write appends the record's
 //! image, every delete a tombstone, and start-up replays the files (cold start).
 //!
-//! Data stays in memory as well (the memory engine with persistence files, and for now the
-//! device engine too), so reads never touch the files.
+//! With `storage-engine memory` and persistence files, data stays in memory as well and reads
+//! never touch the files. With `storage-engine device` the index keeps only each record's
+//! location and reads go to the files (see `crate::access`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct Persistence {
     pub commit_to_device: bool,
     pub meta_path: PathBuf,
     pub defrag_lwm_pct: u8,
+    /// Record data is kept in memory too (memory engine); false = on the device only.
+    pub data_in_memory: bool,
 }
 
 /// Storage settings resolved from a namespace's configuration; `None` without files.
@@ -40,6 +43,8 @@ pub struct StorageSettings {
     pub flush_max_ms: u64,
     pub commit_to_device: bool,
     pub defrag_lwm_pct: u8,
+    /// Record data is kept in memory too (memory engine); false = on the device only.
+    pub data_in_memory: bool,
 }
 
 impl StorageSettings {
@@ -53,6 +58,7 @@ impl StorageSettings {
                 flush_max_ms: DEFAULT_FLUSH_MAX_MS,
                 commit_to_device: false,
                 defrag_lwm_pct: 50,
+                data_in_memory: true,
             }),
             StorageEngineConfig::Device(d) if !d.files.is_empty() || !d.devices.is_empty() => {
                 Some(Self {
@@ -62,6 +68,7 @@ impl StorageSettings {
                     flush_max_ms: d.flush_max_ms,
                     commit_to_device: d.commit_to_device,
                     defrag_lwm_pct: d.defrag_lwm_pct,
+                    data_in_memory: false,
                 })
             }
             _ => None,
@@ -143,6 +150,7 @@ impl Persistence {
             commit_to_device: s.commit_to_device,
             meta_path,
             defrag_lwm_pct: s.defrag_lwm_pct,
+            data_in_memory: s.data_in_memory,
         })
     }
 

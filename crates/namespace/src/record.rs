@@ -25,12 +25,28 @@ pub struct RecordMeta {
     pub set_id: u16,
 }
 
-/// A stored record.
+/// Where a record's data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Body {
+    /// In memory: the data layout described at the top of this module.
+    Mem(Box<[u8]>),
+    /// Only on the storage device (`storage-engine device`): the packed location of the
+    /// record's latest image. Read it back with `Namespace::data`.
+    Dev(u64),
+}
+
+/// A stored record: what the primary index holds per digest.
+///
+/// Its key and bins are reached through [`crate::Namespace::data`], which returns a
+/// [`RecordData`] either borrowed from memory or read back from the storage device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub meta: RecordMeta,
-    data: Box<[u8]>,
+    body: Body,
 }
+
+// The index entry stays at 32 bytes: the location variant lives beside the pointer's niche.
+const _: () = assert!(std::mem::size_of::<Record>() == 32);
 
 impl Record {
     /// Builds a record from its parts.
@@ -39,10 +55,7 @@ impl Record {
             Vec::with_capacity(1 + key.map_or(0, |(_, k)| 4 + k.len()) + flat_bins.len());
         Self::encode_key(&mut data, key);
         data.extend_from_slice(flat_bins);
-        Self {
-            meta,
-            data: data.into_boxed_slice(),
-        }
+        Self::from_data(meta, data)
     }
 
     /// Builds a record whose data (key section and bins) was already encoded with
@@ -50,7 +63,15 @@ impl Record {
     pub fn from_data(meta: RecordMeta, data: Vec<u8>) -> Self {
         Self {
             meta,
-            data: data.into_boxed_slice(),
+            body: Body::Mem(data.into_boxed_slice()),
+        }
+    }
+
+    /// A record whose data lives only on the storage device, at packed location `location`.
+    pub fn on_device(meta: RecordMeta, location: u64) -> Self {
+        Self {
+            meta,
+            body: Body::Dev(location),
         }
     }
 
@@ -66,7 +87,8 @@ impl Record {
         }
     }
 
-    /// Adds a storage location to data built by [`Record::encode_key`] and flat bins.
+    /// Adds a storage location to data built by [`Record::encode_key`] and flat bins (the
+    /// memory engine with persistence files: data in memory and on file).
     pub fn with_location(meta: RecordMeta, data: Vec<u8>, location: u64) -> Self {
         Self::with_location_from(meta, &data, location)
     }
@@ -75,91 +97,141 @@ impl Record {
     /// exactly sized allocation.
     pub fn with_location_from(meta: RecordMeta, data: &[u8], location: u64) -> Self {
         let Some((&head, rest)) = data.split_first() else {
-            return Self {
-                meta,
-                data: Box::default(),
-            };
+            return Self::from_data(meta, Vec::new());
         };
         let mut v = Vec::with_capacity(data.len() + 8);
         v.push(head | HEAD_HAS_LOCATION);
         v.extend_from_slice(&location.to_be_bytes());
         v.extend_from_slice(rest);
-        Self {
-            meta,
-            data: v.into_boxed_slice(),
-        }
+        Self::from_data(meta, v)
     }
 
     /// Points the record at a new storage image (defragmentation moved it). Does nothing for a
     /// record without a location.
     pub fn set_location(&mut self, location: u64) {
-        if self
-            .data
-            .first()
-            .is_some_and(|h| h & HEAD_HAS_LOCATION != 0)
-        {
-            if let Some(dst) = self.data.get_mut(1..9) {
-                dst.copy_from_slice(&location.to_be_bytes());
+        match &mut self.body {
+            Body::Dev(l) => *l = location,
+            Body::Mem(data) => {
+                if data.first().is_some_and(|h| h & HEAD_HAS_LOCATION != 0) {
+                    if let Some(dst) = data.get_mut(1..9) {
+                        dst.copy_from_slice(&location.to_be_bytes());
+                    }
+                }
             }
         }
     }
 
     /// The storage location of the record's latest image, for persisted namespaces.
     pub fn location(&self) -> Option<u64> {
-        let (&head, rest) = self.data.split_first()?;
-        if head & HEAD_HAS_LOCATION == 0 {
-            return None;
+        match &self.body {
+            Body::Dev(l) => Some(*l),
+            Body::Mem(data) => {
+                let (&head, rest) = data.split_first()?;
+                if head & HEAD_HAS_LOCATION == 0 {
+                    return None;
+                }
+                rest.first_chunk::<8>().map(|b| u64::from_be_bytes(*b))
+            }
         }
-        rest.first_chunk::<8>().map(|b| u64::from_be_bytes(*b))
     }
 
-    /// The data after the location: key section and bins, as `encode_key` wrote them minus
-    /// the head byte.
-    fn after_head(&self) -> (u8, &[u8]) {
-        match self.data.split_first() {
+    /// The record's data when it is held in memory; `None` when it lives only on the device.
+    /// Callers outside this crate use [`crate::Namespace::data`], which handles both.
+    pub fn resident(&self) -> Option<RecordData<'_>> {
+        let Body::Mem(data) = &self.body else {
+            return None;
+        };
+        let (key_type, rest) = match data.split_first() {
             Some((&head, rest)) if head & HEAD_HAS_LOCATION != 0 => {
                 (head & !HEAD_HAS_LOCATION, rest.get(8..).unwrap_or_default())
             }
             Some((&head, rest)) => (head, rest),
-            None => (0, &[]),
+            None => (0, &[][..]),
+        };
+        Some(RecordData {
+            meta: self.meta,
+            key_type,
+            rest,
+        })
+    }
+
+    /// Whether the record's data lives only on the storage device.
+    pub fn on_device_only(&self) -> bool {
+        matches!(self.body, Body::Dev(_))
+    }
+
+    /// Bytes of record data held in memory (key and bins); 0 for a device-only record.
+    pub fn data_size(&self) -> usize {
+        match &self.body {
+            Body::Mem(d) => d.len(),
+            Body::Dev(_) => 0,
+        }
+    }
+
+    /// Whether the record has expired at `now_secs` (citrusleaf seconds).
+    #[inline]
+    pub fn is_expired(&self, now_secs: u32) -> bool {
+        self.meta.void_time != 0 && self.meta.void_time <= now_secs
+    }
+}
+
+/// A record's metadata, stored key and bins, borrowed from memory or from a read buffer.
+///
+/// Obtained from [`crate::Namespace::data`] (any record) or [`RecordData::from_image`]
+/// (data in hand, e.g. a record about to be stored). It offers the read methods a stored
+/// record used to offer, so code that reads bins takes a `&RecordData` instead of a `&Record`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordData<'a> {
+    pub meta: RecordMeta,
+    /// Key particle type, 0 = no key stored.
+    key_type: u8,
+    /// After the head byte: `u32 key length` and key (when stored), then the flat bins.
+    rest: &'a [u8],
+}
+
+impl<'a> RecordData<'a> {
+    /// Data in the layout [`Record::encode_key`] and flat bins give (a storage image's data).
+    pub fn from_image(meta: RecordMeta, data: &'a [u8]) -> Self {
+        match data.split_first() {
+            Some((&t, rest)) => Self {
+                meta,
+                key_type: t & !HEAD_HAS_LOCATION,
+                rest,
+            },
+            None => Self {
+                meta,
+                key_type: 0,
+                rest: &[],
+            },
         }
     }
 
     /// The stored user key: particle type and bytes.
-    pub fn key(&self) -> Option<(u8, &[u8])> {
-        let (t, rest) = self.after_head();
-        if t == 0 {
+    pub fn key(&self) -> Option<(u8, &'a [u8])> {
+        if self.key_type == 0 {
             return None;
         }
-        let (len, rest) = rest.split_first_chunk::<4>()?;
-        Some((t, rest.get(..u32::from_be_bytes(*len) as usize)?))
-    }
-
-    /// Key section and bins without the location: what a storage image holds.
-    pub fn image_data(&self) -> Vec<u8> {
-        let (t, rest) = self.after_head();
-        let mut v = Vec::with_capacity(1 + rest.len());
-        v.push(t);
-        v.extend_from_slice(rest);
-        v
+        let (len, rest) = self.rest.split_first_chunk::<4>()?;
+        Some((
+            self.key_type,
+            rest.get(..u32::from_be_bytes(*len) as usize)?,
+        ))
     }
 
     /// The flat bins.
-    pub fn bins(&self) -> &[u8] {
-        match self.after_head() {
-            (0, rest) => rest,
-            (_, rest) => {
-                let Some((len, rest)) = rest.split_first_chunk::<4>() else {
-                    return &[];
-                };
-                rest.get(u32::from_be_bytes(*len) as usize..)
-                    .unwrap_or_default()
-            }
+    pub fn bins(&self) -> &'a [u8] {
+        if self.key_type == 0 {
+            return self.rest;
         }
+        let Some((len, rest)) = self.rest.split_first_chunk::<4>() else {
+            return &[];
+        };
+        rest.get(u32::from_be_bytes(*len) as usize..)
+            .unwrap_or_default()
     }
 
     /// Iterates the bins.
-    pub fn iter_bins(&self) -> bins::BinsIter<'_> {
+    pub fn iter_bins(&self) -> bins::BinsIter<'a> {
         bins::iter(self.bins())
     }
 
@@ -168,15 +240,28 @@ impl Record {
         self.iter_bins().count()
     }
 
-    /// Bytes of record data held in memory (key and bins).
+    /// Bytes of the record's data (key section and bins), wherever it is held.
     pub fn data_size(&self) -> usize {
-        self.data.len()
+        1 + self.rest.len()
+    }
+
+    /// Key section and bins: what a storage image holds.
+    pub fn image_data(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(1 + self.rest.len());
+        v.push(self.key_type);
+        v.extend_from_slice(self.rest);
+        v
     }
 
     /// Whether the record has expired at `now_secs` (citrusleaf seconds).
     #[inline]
     pub fn is_expired(&self, now_secs: u32) -> bool {
         self.meta.void_time != 0 && self.meta.void_time <= now_secs
+    }
+
+    /// An owned in-memory record holding this data.
+    pub fn to_record(&self) -> Record {
+        Record::from_data(self.meta, self.image_data())
     }
 }
 
@@ -188,20 +273,29 @@ mod tests {
     fn layout() {
         let mut flat = Vec::new();
         bins::push_bin(&mut flat, b"a", 3, b"x");
-        let r = Record::new(RecordMeta::default(), Some((3, b"k1")), &flat);
+        let rec = Record::new(RecordMeta::default(), Some((3, b"k1")), &flat);
+        let r = rec.resident().unwrap();
         assert_eq!(r.key(), Some((3, &b"k1"[..])));
         assert_eq!(r.bins(), &flat[..]);
-        let r2 = Record::new(RecordMeta::default(), None, &flat);
+        let rec2 = Record::new(RecordMeta::default(), None, &flat);
+        let r2 = rec2.resident().unwrap();
         assert_eq!(r2.key(), None);
         assert_eq!(r2.n_bins(), 1);
         let mut data = Vec::new();
         Record::encode_key(&mut data, Some((3, b"k1")));
         data.extend_from_slice(&flat);
-        let r3 = Record::with_location(RecordMeta::default(), data.clone(), 0x0102_0304_0506_0708);
-        assert_eq!(r3.location(), Some(0x0102_0304_0506_0708));
+        let rec3 =
+            Record::with_location(RecordMeta::default(), data.clone(), 0x0102_0304_0506_0708);
+        assert_eq!(rec3.location(), Some(0x0102_0304_0506_0708));
+        let r3 = rec3.resident().unwrap();
         assert_eq!(r3.key(), Some((3, &b"k1"[..])));
         assert_eq!(r3.bins(), &flat[..]);
         assert_eq!(r3.image_data(), data);
-        assert_eq!(r.location(), None);
+        assert_eq!(RecordData::from_image(RecordMeta::default(), &data), r3);
+        assert_eq!(rec.location(), None);
+        let mut dev = Record::on_device(RecordMeta::default(), 7);
+        assert!(dev.resident().is_none());
+        dev.set_location(9);
+        assert_eq!(dev.location(), Some(9));
     }
 }

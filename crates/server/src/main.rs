@@ -68,9 +68,20 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
         .service_threads
         .map(|t| t as usize)
         .unwrap_or_else(|| {
-            std::thread::available_parallelism()
+            let cpus = std::thread::available_parallelism()
                 .map(|n| n.get())
-                .unwrap_or(2)
+                .unwrap_or(2);
+            // As the reference server: 5 per CPU when a namespace reads from or commits to
+            // its device (threads then wait on I/O, and group commit needs writers in flight).
+            let waits_on_device = config
+                .namespaces
+                .iter()
+                .any(|n| matches!(n.storage, aerie_config::StorageEngineConfig::Device(_)));
+            if waits_on_device {
+                cpus * 5
+            } else {
+                cpus
+            }
         });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))

@@ -2,7 +2,7 @@
 //! yields, and whether a record matches a query range.
 
 use aerie_cdt::msgpack::{self, Value, BYTES_BLOB, BYTES_STRING};
-use aerie_namespace::Record;
+use aerie_namespace::RecordData;
 use aerie_record::particle;
 
 /// The indexed value type.
@@ -186,7 +186,7 @@ impl SindexDef {
     }
 
     /// The keys `r` contributes to this index, without repeats.
-    pub fn keys(&self, r: &Record) -> Vec<i64> {
+    pub fn keys(&self, r: &RecordData<'_>) -> Vec<i64> {
         let mut keys = Vec::new();
         if self.context.is_some() || self.ktype == KeyType::Geo2dsphere {
             // TODO(issue 7): CDT contexts and geo cells.
@@ -203,7 +203,7 @@ impl SindexDef {
     }
 
     /// Whether `r` holds a value of this index inside `range` (exact: no hash collisions).
-    pub fn matches(&self, r: &Record, range: &QueryRange) -> bool {
+    pub fn matches(&self, r: &RecordData<'_>, range: &QueryRange) -> bool {
         let mut hit = false;
         self.for_each_value(r, |v| {
             hit |= match (range, v) {
@@ -225,7 +225,7 @@ impl SindexDef {
     }
 
     /// Calls `f` with each indexable value of the bin, by collection type.
-    fn for_each_value(&self, r: &Record, mut f: impl FnMut(Item<'_>)) {
+    fn for_each_value(&self, r: &RecordData<'_>, mut f: impl FnMut(Item<'_>)) {
         let Some(b) = aerie_record::bins::find(r.bins(), self.bin.as_bytes()) else {
             return;
         };

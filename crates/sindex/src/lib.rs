@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use aerie_namespace::{Namespace, Record, RecordHook, SetId, NO_SET};
+use aerie_namespace::{Namespace, ReadBuf, RecordData, RecordHook, SetId, NO_SET};
 use aerie_record::{Digest, N_PARTITIONS};
 use parking_lot::{Mutex, RwLock};
 
@@ -79,7 +79,7 @@ impl Sindex {
         self.parts.iter().map(|p| p.lock().len() as u64).sum()
     }
 
-    fn covers(&self, r: &Record) -> bool {
+    fn covers(&self, r: &RecordData<'_>) -> bool {
         self.set_id.is_none_or(|s| s == r.meta.set_id)
     }
 
@@ -111,7 +111,7 @@ impl Sindex {
         true
     }
 
-    fn apply(&self, digest: &Digest, old: Option<&Record>, new: Option<&Record>) {
+    fn apply(&self, digest: &Digest, old: Option<&RecordData<'_>>, new: Option<&RecordData<'_>>) {
         let old_keys = old
             .filter(|r| self.covers(r))
             .map(|r| self.def.keys(r))
@@ -144,7 +144,7 @@ pub struct Sindexes {
 }
 
 impl RecordHook for Sindexes {
-    fn changed(&self, digest: &Digest, old: Option<&Record>, new: Option<&Record>) {
+    fn changed(&self, digest: &Digest, old: Option<&RecordData<'_>>, new: Option<&RecordData<'_>>) {
         for si in self.list.read().iter() {
             si.apply(digest, old, new);
         }
@@ -261,9 +261,17 @@ fn populate(ns: &Namespace, si: &Sindex) {
             let idx = p.lock();
             if let Some(part) = si.parts.get(pid) {
                 let mut tree = part.lock();
+                let mut buf = ReadBuf::new();
                 for (d, r) in idx.iter_from(None) {
-                    if si.covers(r) {
-                        for k in si.def.keys(r) {
+                    if si.set_id.is_some_and(|s| s != r.meta.set_id) {
+                        continue;
+                    }
+                    // An unreadable record (logged by `data`) is left out of the index.
+                    let Ok(r) = ns.data(r, &mut buf) else {
+                        continue;
+                    };
+                    {
+                        for k in si.def.keys(&r) {
                             tree.insert((k, *d));
                         }
                     }

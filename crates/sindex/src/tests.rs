@@ -143,10 +143,12 @@ fn string_equality_verifies_and_resumes() {
         let Some(r) = idx.get(d) else {
             panic!("record")
         };
-        assert!(si.def.matches(r, &range));
+        let mut buf = aerie_namespace::ReadBuf::new();
+        let r = ns.data(r, &mut buf).unwrap_or_else(|e| panic!("{e}"));
+        assert!(si.def.matches(&r, &range));
         assert!(!si
             .def
-            .matches(r, &QueryRange::Eq(KeyType::String, b"odd".to_vec())));
+            .matches(&r, &QueryRange::Eq(KeyType::String, b"odd".to_vec())));
     }
     // Resume after the first candidate of a partition skips exactly it.
     let d = got.first().copied().unwrap_or_default();

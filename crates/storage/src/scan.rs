@@ -22,6 +22,9 @@ pub struct ScanSummary {
     pub elapsed_ms: u64,
 }
 
+/// How often the scan logs its progress.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Replays all devices. Devices whose header is blank are skipped (they are new); a foreign or
 /// mismatched header is an error, so the server does not start on someone else's data.
 pub fn scan_devices(
@@ -73,7 +76,22 @@ pub fn scan_devices(
     }
     blocks.sort_unstable();
     let mut buf = vec![0u8; wb];
-    for &(seq, di, b) in &blocks {
+    let total = blocks.len();
+    let mut next_report = Instant::now() + PROGRESS_EVERY;
+    for (done, &(seq, di, b)) in blocks.iter().enumerate() {
+        if Instant::now() >= next_report {
+            next_report += PROGRESS_EVERY;
+            let secs = started.elapsed().as_secs_f64().max(0.001);
+            tracing::info!(
+                namespace,
+                blocks_done = done,
+                blocks_total = total,
+                pct = done * 100 / total.max(1),
+                records_scanned = summary.records,
+                records_per_sec = (summary.records as f64 / secs) as u64,
+                "cold start progress"
+            );
+        }
         let Some(d) = devices.get(di as usize) else {
             continue;
         };

@@ -1,9 +1,17 @@
 //! The streaming write buffer: record images are appended to the current write block in
 //! memory, which is written to its device when full, when `flush` is called (the
-//! `flush-max-ms` timer), or at once with `commit_to_device`. Tracks live bytes per block so
-//! emptied blocks are reused and sparse ones can be defragmented.
+//! `flush-max-ms` timer), or before `append` returns with `commit_to_device`. Tracks live
+//! bytes per block so emptied blocks are reused and sparse ones can be defragmented.
+//!
+//! Group commit (`commit_to_device`): each append takes a ticket under the buffer lock and
+//! then waits, outside it, until its ticket is durable. One waiter at a time becomes the
+//! leader: it writes out everything appended so far and syncs every device written since the
+//! last sync, which makes all tickets up to then durable at once. Appenders arriving during a
+//! sync queue behind it and share the next one, so concurrent writers pay one write and one
+//! fsync per group instead of one each.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -37,6 +45,24 @@ struct State {
     free: VecDeque<(u16, u32)>,
     live: Vec<Vec<u32>>,
     next_device: usize,
+    /// Tickets handed out to appends (group commit).
+    appended: u64,
+    /// Devices written since their last sync, one bit each.
+    unsynced: u64,
+    /// Blocks freed since the last flush: their headers are cleared at the flush after next,
+    /// once the writes that emptied them are on the device.
+    to_clear: Vec<(u16, u32)>,
+    /// Blocks whose header the next flush clears.
+    to_clear_ready: Vec<(u16, u32)>,
+}
+
+impl State {
+    /// A block left with no live data: reusable, and its header is to be cleared so its stale
+    /// images no longer replay at cold start.
+    fn free_block(&mut self, id: (u16, u32)) {
+        self.free.push_back(id);
+        self.to_clear.push(id);
+    }
 }
 
 /// Appends record images to write blocks across one or more devices.
@@ -45,6 +71,19 @@ pub struct BlockWriter {
     devices: Vec<Arc<dyn Device>>,
     cfg: WriterConfig,
     state: Mutex<State>,
+    /// Held by the group-commit leader while it writes and syncs.
+    sync_lock: Mutex<()>,
+    /// Every append with a ticket up to this is durable.
+    durable: AtomicU64,
+    /// Syncs issued by group commits (statistics).
+    group_syncs: AtomicU64,
+    /// The block being filled, as `block_key`, so reads of other blocks skip the buffer lock.
+    current_key: AtomicU64,
+}
+
+/// A block's identity in one word.
+fn block_key(device: u16, wblock: u32) -> u64 {
+    (u64::from(device) << 32) | u64::from(wblock)
 }
 
 impl BlockWriter {
@@ -95,6 +134,24 @@ impl BlockWriter {
                 }
             }
         }
+        // Free blocks may still hold images from before: clear their headers, so that what
+        // cold start replays is exactly what is in use.
+        for (di, d) in devices.iter().enumerate() {
+            let mut cleared = false;
+            for &(_, b) in free.iter().filter(|(fd, _)| *fd as usize == di) {
+                let at = u64::from(b) * wb as u64;
+                let mut h = [0u8; WBLOCK_HEADER_BYTES];
+                d.read_at(&mut h, at).map_err(|e| io_err(d.as_ref(), e))?;
+                if format::decode_wblock_header(&h).is_some() {
+                    d.write_at(&[0u8; WBLOCK_HEADER_BYTES], at)
+                        .map_err(|e| io_err(d.as_ref(), e))?;
+                    cleared = true;
+                }
+            }
+            if cleared {
+                d.sync().map_err(|e| io_err(d.as_ref(), e))?;
+            }
+        }
         let mut live_table: Vec<Vec<u32>> = devices
             .iter()
             .map(|d| vec![0; (d.len() / wb as u64) as usize])
@@ -116,7 +173,15 @@ impl BlockWriter {
                 free,
                 live: live_table,
                 next_device: 0,
+                appended: 0,
+                unsynced: 0,
+                to_clear: Vec::new(),
+                to_clear_ready: Vec::new(),
             }),
+            sync_lock: Mutex::new(()),
+            durable: AtomicU64::new(0),
+            group_syncs: AtomicU64::new(0),
+            current_key: AtomicU64::new(u64::MAX),
             devices,
             cfg,
         })
@@ -169,8 +234,11 @@ impl BlockWriter {
         {
             *l += padded as u32;
         }
+        st.appended += 1;
+        let ticket = st.appended;
+        drop(st);
         if self.cfg.commit_to_device {
-            self.write_dirty(&mut st, true)?;
+            self.wait_durable(ticket)?;
         }
         Ok(Location {
             device,
@@ -180,10 +248,92 @@ impl BlockWriter {
         })
     }
 
-    /// Writes the current block's unwritten bytes (the `flush-max-ms` timer calls this).
+    /// Returns once every append up to `ticket` is on stable storage, leading a group commit
+    /// when no sync already in progress covers it.
+    fn wait_durable(&self, ticket: u64) -> Result<(), StorageError> {
+        if self.durable.load(Ordering::Acquire) >= ticket {
+            return Ok(());
+        }
+        let _leader = self.sync_lock.lock();
+        if self.durable.load(Ordering::Acquire) >= ticket {
+            return Ok(()); // the previous leader's sync covered this append
+        }
+        let (upto, mask) = {
+            let mut st = self.state.lock();
+            self.write_dirty(&mut st, false)?;
+            let mask = std::mem::take(&mut st.unsynced);
+            (st.appended, mask)
+        };
+        for (i, d) in self.devices.iter().enumerate().take(64) {
+            if mask & (1u64 << i) != 0 {
+                if let Err(e) = d.sync() {
+                    // Those devices still need a sync: the next leader retries.
+                    self.state.lock().unsynced |= mask;
+                    return Err(io_err(d.as_ref(), e));
+                }
+            }
+        }
+        self.group_syncs.fetch_add(1, Ordering::Relaxed);
+        self.durable.fetch_max(upto, Ordering::Release);
+        Ok(())
+    }
+
+    /// Group-commit syncs issued so far.
+    pub fn group_syncs(&self) -> u64 {
+        self.group_syncs.load(Ordering::Relaxed)
+    }
+
+    /// Writes the current block's unwritten bytes (the `flush-max-ms` timer calls this), and
+    /// clears the headers of blocks freed before the previous flush.
     pub fn flush(&self) -> Result<(), StorageError> {
         let mut st = self.state.lock();
-        self.write_dirty(&mut st, false)
+        self.write_dirty(&mut st, false)?;
+        let ready = std::mem::take(&mut st.to_clear_ready);
+        for &(d, b) in &ready {
+            let Some(dev) = self.devices.get(d as usize) else {
+                continue;
+            };
+            let at = u64::from(b) * u64::from(self.cfg.wblock_bytes);
+            dev.write_at(&[0u8; WBLOCK_HEADER_BYTES], at)
+                .map_err(|e| io_err(dev.as_ref(), e))?;
+            st.unsynced |= 1u64.checked_shl(u32::from(d)).unwrap_or(0);
+        }
+        st.to_clear_ready = std::mem::take(&mut st.to_clear);
+        Ok(())
+    }
+
+    /// Flushes, then syncs every device: everything written or cleared so far is durable.
+    pub fn sync_all(&self) -> Result<(), StorageError> {
+        self.flush()?;
+        for d in &self.devices {
+            d.sync().map_err(|e| io_err(d.as_ref(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Number of devices.
+    pub fn n_devices(&self) -> usize {
+        self.devices.len()
+    }
+
+    /// Write blocks per device (block 0 holds the file header).
+    pub fn blocks_of(&self, device: u16) -> u32 {
+        self.devices
+            .get(device as usize)
+            .map_or(0, |d| (d.len() / u64::from(self.cfg.wblock_bytes)) as u32)
+    }
+
+    /// The sequence number of a block's header on the device, `None` for a blank or cleared
+    /// block.
+    pub fn block_seq(&self, device: u16, wblock: u32) -> Result<Option<u64>, StorageError> {
+        let d = self
+            .devices
+            .get(device as usize)
+            .ok_or(StorageError::OutOfSpace)?;
+        let mut h = [0u8; WBLOCK_HEADER_BYTES];
+        d.read_at(&mut h, u64::from(wblock) * u64::from(self.cfg.wblock_bytes))
+            .map_err(|e| io_err(d.as_ref(), e))?;
+        Ok(format::decode_wblock_header(&h))
     }
 
     /// Forgets an image that a newer one superseded or a delete removed.
@@ -200,7 +350,7 @@ impl BlockWriter {
         };
         *l = l.saturating_sub(padded);
         if *l == 0 && current != Some((loc.device, loc.wblock)) {
-            st.free.push_back((loc.device, loc.wblock));
+            st.free_block((loc.device, loc.wblock));
         }
     }
 
@@ -280,7 +430,7 @@ impl BlockWriter {
             .devices
             .get(loc.device as usize)
             .ok_or(StorageError::OutOfSpace)?;
-        {
+        if self.current_key.load(Ordering::Acquire) == block_key(loc.device, loc.wblock) {
             // The current block may not be on the device yet.
             let st = self.state.lock();
             if let Some((cd, cb, _)) = st.current {
@@ -303,7 +453,7 @@ impl BlockWriter {
             self.write_dirty(st, false)?;
             if let Some((d, b, _)) = st.current {
                 if st.live.get(d as usize).and_then(|t| t.get(b as usize)) == Some(&0) {
-                    st.free.push_back((d, b));
+                    st.free_block((d, b));
                 }
             }
         }
@@ -312,6 +462,9 @@ impl BlockWriter {
         let want = (st.next_device % n) as u16;
         let pick = st.free.iter().position(|&(d, _)| d == want).unwrap_or(0);
         let (d, b) = st.free.remove(pick).ok_or(StorageError::OutOfSpace)?;
+        // Reused before its header was cleared: the new contents replace it anyway.
+        st.to_clear.retain(|&x| x != (d, b));
+        st.to_clear_ready.retain(|&x| x != (d, b));
         st.next_device = st.next_device.wrapping_add(1);
         let seq = st.next_seq;
         st.next_seq += 1;
@@ -320,6 +473,9 @@ impl BlockWriter {
             dst.copy_from_slice(&format::encode_wblock_header(seq));
         }
         st.current = Some((d, b, seq));
+        // Set after the previous block was written out: a reader that sees another block as
+        // current finds its data on the device.
+        self.current_key.store(block_key(d, b), Ordering::Release);
         st.used = WBLOCK_HEADER_BYTES;
         st.flushed = 0;
         Ok(())
@@ -347,6 +503,7 @@ impl BlockWriter {
         let at = b as u64 * wb as u64 + start as u64;
         dev.write_at(st.buf.get(start..end).unwrap_or_default(), at)
             .map_err(|e| io_err(dev.as_ref(), e))?;
+        st.unsynced |= 1u64.checked_shl(u32::from(d)).unwrap_or(0);
         if sync {
             dev.sync().map_err(|e| io_err(dev.as_ref(), e))?;
         }

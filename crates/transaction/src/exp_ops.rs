@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use aerie_exp::{op_flags, BinSource, Outcome, RecordView};
-use aerie_namespace::{bump, Record};
+use aerie_namespace::{bump, ReadBuf, Record, RecordData};
 use aerie_proto::msg::{info1, info2, op};
 use aerie_proto::{MsgWriter, Op, ResultCode};
 use aerie_record::bins::FlatBins;
@@ -31,7 +31,7 @@ pub struct ViewMeta<'a> {
 
 impl<'a> ViewMeta<'a> {
     /// The metadata of `r`, if it exists.
-    pub fn of(r: Option<&'a Record>) -> Self {
+    pub fn of(r: Option<&RecordData<'a>>) -> Self {
         match r {
             Some(r) => Self {
                 key: r.key(),
@@ -61,7 +61,7 @@ impl<'a> ViewMeta<'a> {
 }
 
 /// Checks the request's filter against an existing record: `Err(FILTERED_OUT)` when it fails.
-pub fn check_filter(req: &Request<'_>, r: &Record) -> Result<(), ResultCode> {
+pub fn check_filter(req: &Request<'_>, r: &RecordData<'_>) -> Result<(), ResultCode> {
     let Some(f) = req.filter() else {
         return Ok(());
     };
@@ -159,17 +159,29 @@ pub fn execute_read(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) 
         reply::header_only(w, ResultCode::NotFound, 0, 0, batch_index);
         return ResultCode::NotFound;
     };
-    if let Err(rc) = check_filter(req, r) {
-        drop(idx);
-        if rc != ResultCode::FilteredOut {
-            bump(&ns.stats.client_read_error);
+    if req.filter().is_some() {
+        let mut buf = ReadBuf::new();
+        let checked = match ns.data(r, &mut buf) {
+            Ok(d) => check_filter(req, &d),
+            Err(_) => Err(ResultCode::ServerError),
+        };
+        if let Err(rc) = checked {
+            drop(idx);
+            if rc != ResultCode::FilteredOut {
+                bump(&ns.stats.client_read_error);
+            }
+            reply::header_only(w, rc, 0, 0, batch_index);
+            return rc;
         }
-        reply::header_only(w, rc, 0, 0, batch_index);
-        return rc;
     }
     crate::read::read_touch(&mut r.meta, h.record_ttl, now);
     let r: &Record = r;
-    let meta = ViewMeta::of(Some(r));
+    let mut buf = ReadBuf::new();
+    let Ok(r) = ns.data(r, &mut buf) else {
+        drop(idx);
+        return read_error(req, w, batch_index, ResultCode::ServerError);
+    };
+    let meta = ViewMeta::of(Some(&r));
     let mut out: Vec<ReplyOp<'_>> = Vec::new();
     if all_bins {
         for b in r.iter_bins() {

@@ -116,19 +116,23 @@ pub(crate) fn collect(
     cursor.bval = last_bval;
     let now = time::now_secs();
     let idx = p.lock();
+    let mut buf = aerie_namespace::ReadBuf::new();
     for (bval, d) in cands {
         let Some(r) = idx.get(&d) else {
             continue;
         };
-        if set.is_some_and(|s| s != r.meta.set_id)
-            || !ns.is_live(r, now)
-            || !q.si.def.matches(r, &q.range)
-        {
+        if set.is_some_and(|s| s != r.meta.set_id) || !ns.is_live(r, now) {
+            continue;
+        }
+        let Ok(r) = ns.data(r, &mut buf) else {
+            continue;
+        };
+        if !q.si.def.matches(&r, &q.range) {
             continue;
         }
         chunk.push(Collected {
             digest: d,
-            record: r.clone(),
+            record: r.to_record(),
             bval: Some(bval),
         });
     }

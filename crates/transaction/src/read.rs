@@ -48,6 +48,12 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
         return ResultCode::NotFound;
     };
     read_touch(&mut r.meta, h.record_ttl, now);
+    let r: &aerie_namespace::Record = r;
+    let mut buf = aerie_namespace::ReadBuf::new();
+    let Ok(r) = ns.data(r, &mut buf) else {
+        drop(idx);
+        return fail(req, w, batch_index, ResultCode::ServerError);
+    };
     reply::header(
         w,
         ResultCode::Ok,

@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aerie_namespace::{Namespace, Record, Registry, SetId};
+use aerie_namespace::{Namespace, ReadBuf, Record, Registry, SetId};
 use aerie_proto::msg::{field, info1, info2, info3, op};
 use aerie_proto::{Msg, MsgHeader, MsgWriter, ProtoType, ResultCode};
 use aerie_record::{partition_id, time, Digest, DIGEST_SIZE, N_PARTITIONS};
@@ -67,7 +67,8 @@ pub(crate) struct PartCursor {
     pub(crate) bval: i64,
 }
 
-/// A record cloned out of its partition, to be encoded after the lock is released.
+/// A record copied out of its partition with its data in memory (`Namespace::detach`), to
+/// be encoded after the lock is released.
 #[derive(Debug)]
 pub(crate) struct Collected {
     pub(crate) digest: Digest,
@@ -282,7 +283,10 @@ impl StreamJob {
         let Some(filter) = &self.filter else {
             return true;
         };
-        let r = &c.record;
+        let mut buf = ReadBuf::new();
+        let Ok(r) = self.ns.data(&c.record, &mut buf) else {
+            return false;
+        };
         let mut view = aerie_exp::RecordView::new(&c.digest, aerie_exp::BinSource::Flat(r.bins()));
         view.set_name = self
             .ns
@@ -409,9 +413,13 @@ fn collect(
         if set.is_some_and(|s| s != r.meta.set_id) || !ns.is_live(r, now) {
             continue;
         }
+        // A record whose data cannot be read back is skipped (`data` logged it).
+        let Ok(record) = ns.detach(r) else {
+            continue;
+        };
         chunk.push(Collected {
             digest: *d,
-            record: r.clone(),
+            record,
             bval: None,
         });
     }
@@ -424,7 +432,10 @@ fn collect(
 /// Appends one record message; returns false when the record was skipped (a bin selection
 /// none of whose bins it holds: the reference server sends no empty records then).
 fn encode_record(w: &mut MsgWriter<'_>, ns: &Namespace, select: &BinSelect, c: &Collected) -> bool {
-    let r = &c.record;
+    let mut buf = ReadBuf::new();
+    let Ok(r) = ns.data(&c.record, &mut buf) else {
+        return false;
+    };
     if let BinSelect::Names(names) = select {
         let bins = r.bins();
         if !names

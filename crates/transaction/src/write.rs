@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use aerie_namespace::{bump, Namespace, Record, RecordMeta, StoreError, NO_SET};
+use aerie_namespace::{bump, Namespace, ReadBuf, Record, RecordMeta, StoreError, NO_SET};
 use aerie_proto::msg::{info2, info3, op};
 use aerie_proto::{MsgWriter, Op, ResultCode};
 use aerie_record::bins::{FlatBins, MAX_BIN_NAME_BYTES};
@@ -97,7 +97,11 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
     let mut idx = partition.lock();
     let stored = idx.get(&req.digest);
     let in_index = stored.is_some();
-    let existing = stored.filter(|r| ns.is_live(r, now_secs));
+    let mut buf = ReadBuf::new();
+    let existing = match stored.filter(|r| ns.is_live(r, now_secs)) {
+        Some(r) => Some(ns.data(r, &mut buf).map_err(store_error)?),
+        None => None,
+    };
 
     // Existence policy.
     if let Some(r) = existing {
@@ -115,7 +119,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
                 return Err(ResultCode::KeyMismatch);
             }
         }
-        crate::exp_ops::check_filter(req, r)?;
+        crate::exp_ops::check_filter(req, &r)?;
     } else if is_delete || h.info3 & (info3::UPDATE_ONLY | info3::REPLACE_ONLY) != 0 {
         if in_index && is_delete {
             remove(ns, &mut idx, &req.digest)?;
@@ -138,7 +142,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
         _ => FlatBins::default(),
     };
     let mut results = Vec::new();
-    let exp_meta = crate::exp_ops::ViewMeta::of(existing);
+    let exp_meta = crate::exp_ops::ViewMeta::of(existing.as_ref());
     let mut touched = false;
     let mut record_deleted = false;
     for o in req.msg.ops() {
