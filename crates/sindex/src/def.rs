@@ -1,9 +1,11 @@
 //! Index definitions: what is indexed (bin, key type, collection type), the keys a record
 //! yields, and whether a record matches a query range.
 
-use aerie_cdt::msgpack::{self, Value, BYTES_BLOB, BYTES_STRING};
+use aerie_cdt::msgpack::{self, Value, BYTES_BLOB, BYTES_GEOJSON, BYTES_STRING};
 use aerie_namespace::Record;
 use aerie_record::particle;
+
+use crate::geo::{self, GeoQuery};
 
 /// The indexed value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,24 +126,32 @@ impl std::fmt::Display for DefError {
 }
 
 /// A query range on index keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum QueryRange {
     /// Integers in `begin..=end`.
     Int(i64, i64),
     /// Strings or blobs equal to the bytes (`ktype` says which).
     Eq(KeyType, Vec<u8>),
+    /// GeoJSON: points within a region, or regions containing a point.
+    Geo(GeoQuery),
 }
 
 impl QueryRange {
-    /// The bval bounds the range covers in the index trees.
-    pub fn bvals(&self) -> (i64, i64) {
+    /// The bval intervals (inclusive, sorted, disjoint) the range covers in the index trees.
+    pub fn bvals(&self) -> Vec<(i64, i64)> {
         match self {
-            Self::Int(b, e) => (*b, *e),
+            Self::Int(b, e) => vec![(*b, *e)],
             Self::Eq(_, v) => {
                 let h = bytes_bval(v);
-                (h, h)
+                vec![(h, h)]
             }
+            Self::Geo(q) => q.ranges.clone(),
         }
+    }
+
+    /// A geo query from the GeoJSON of a query range (with or without particle header).
+    pub fn geo(raw: &[u8]) -> Option<Self> {
+        geo::plan(geo::particle_text(raw)?).map(Self::Geo)
     }
 }
 
@@ -188,12 +198,17 @@ impl SindexDef {
     /// The keys `r` contributes to this index, without repeats.
     pub fn keys(&self, r: &Record) -> Vec<i64> {
         let mut keys = Vec::new();
-        if self.context.is_some() || self.ktype == KeyType::Geo2dsphere {
-            // TODO(issue 7): CDT contexts and geo cells.
-            return keys;
-        }
+        let mut cells = Vec::new();
         self.for_each_value(r, |v| {
-            if let Some(k) = self.key_of(v) {
+            match (self.ktype, v) {
+                (KeyType::Numeric, Item::Int(i)) => cells.push(i),
+                (KeyType::String, Item::Str(s)) | (KeyType::Blob, Item::Blob(s)) => {
+                    cells.push(bytes_bval(s))
+                }
+                (KeyType::Geo2dsphere, Item::Geo(t)) => geo::value_keys(t, &mut cells),
+                _ => {}
+            }
+            for k in cells.drain(..) {
                 if !keys.contains(&k) {
                     keys.push(k);
                 }
@@ -210,18 +225,11 @@ impl SindexDef {
                 (QueryRange::Int(b, e), Item::Int(i)) => (*b..=*e).contains(&i),
                 (QueryRange::Eq(KeyType::String, want), Item::Str(s)) => s == want.as_slice(),
                 (QueryRange::Eq(KeyType::Blob, want), Item::Blob(s)) => s == want.as_slice(),
+                (QueryRange::Geo(q), Item::Geo(t)) => geo::matches(t, q),
                 _ => false,
             };
         });
         hit
-    }
-
-    fn key_of(&self, v: Item<'_>) -> Option<i64> {
-        match (self.ktype, v) {
-            (KeyType::Numeric, Item::Int(i)) => Some(i),
-            (KeyType::String, Item::Str(s)) | (KeyType::Blob, Item::Blob(s)) => Some(bytes_bval(s)),
-            _ => None,
-        }
     }
 
     /// Calls `f` with each indexable value of the bin, by collection type.
@@ -267,6 +275,8 @@ enum Item<'a> {
     Int(i64),
     Str(&'a [u8]),
     Blob(&'a [u8]),
+    /// GeoJSON text.
+    Geo(&'a [u8]),
 }
 
 impl<'a> Item<'a> {
@@ -275,6 +285,7 @@ impl<'a> Item<'a> {
             particle::INTEGER => Some(Self::Int(i64::from_be_bytes(v.try_into().ok()?))),
             particle::STRING => Some(Self::Str(v)),
             particle::BLOB => Some(Self::Blob(v)),
+            particle::GEOJSON => geo::particle_text(v).map(Self::Geo),
             _ => None,
         }
     }
@@ -285,6 +296,7 @@ impl<'a> Item<'a> {
             Value::Str(b) | Value::Bin(b) => match b.split_first() {
                 Some((&BYTES_STRING, s)) => Some(Self::Str(s)),
                 Some((&BYTES_BLOB, s)) => Some(Self::Blob(s)),
+                Some((&BYTES_GEOJSON, s)) => Some(Self::Geo(s)),
                 _ => None,
             },
             _ => None,

@@ -16,6 +16,7 @@
 //! record partition lock.
 
 mod def;
+mod geo;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,6 +27,7 @@ use aerie_record::{Digest, N_PARTITIONS};
 use parking_lot::{Mutex, RwLock};
 
 pub use def::{CollectionType, DefError, KeyType, QueryRange, SindexDef};
+pub use geo::GeoQuery;
 
 /// Most indexes per namespace (the reference server's limit).
 pub const MAX_INDEXES: usize = 256;
@@ -83,30 +85,34 @@ impl Sindex {
         self.set_id.is_none_or(|s| s == r.meta.set_id)
     }
 
-    /// Copies up to `limit` entries of partition `pid` with bval in `lo..=hi`, strictly after
-    /// `after` (bval, digest). Returns whether the range is exhausted in this partition.
+    /// Copies up to `limit` entries of partition `pid` with bval in one of `ranges`
+    /// (inclusive, sorted, disjoint), strictly after `after` (bval, digest). Returns whether
+    /// the ranges are exhausted in this partition.
     pub fn candidates(
         &self,
         pid: u16,
-        lo: i64,
-        hi: i64,
+        ranges: &[(i64, i64)],
         after: Option<(i64, Digest)>,
         limit: usize,
         out: &mut Vec<(i64, Digest)>,
     ) -> bool {
+        use std::ops::Bound;
         let Some(part) = self.parts.get(pid as usize) else {
             return true;
         };
         let tree = part.lock();
-        let start = match after {
-            Some(a) if a.0 >= lo => std::ops::Bound::Excluded(a),
-            _ => std::ops::Bound::Included((lo, [0u8; 20])),
-        };
-        for e in tree.range((start, std::ops::Bound::Included((hi, [0xFFu8; 20])))) {
-            if out.len() >= limit {
-                return false;
+        for &(lo, hi) in ranges {
+            let start = match after {
+                Some(a) if a.0 > hi => continue,
+                Some(a) if a.0 >= lo => Bound::Excluded(a),
+                _ => Bound::Included((lo, [0u8; 20])),
+            };
+            for e in tree.range((start, Bound::Included((hi, [0xFFu8; 20])))) {
+                if out.len() >= limit {
+                    return false;
+                }
+                out.push(*e);
             }
-            out.push(*e);
         }
         true
     }

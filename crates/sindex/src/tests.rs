@@ -56,7 +56,7 @@ fn wait_loaded(si: &Sindex) {
 fn query(si: &Sindex, lo: i64, hi: i64) -> Vec<Digest> {
     let mut out = Vec::new();
     for pid in 0..N_PARTITIONS as u16 {
-        si.candidates(pid, lo, hi, None, usize::MAX, &mut out);
+        si.candidates(pid, &[(lo, hi)], None, usize::MAX, &mut out);
     }
     out.into_iter().map(|(_, d)| d).collect()
 }
@@ -135,7 +135,9 @@ fn string_equality_verifies_and_resumes() {
         write(&ns, b"s", i, b"s", particle::STRING, v);
     }
     let range = QueryRange::Eq(KeyType::String, b"even".to_vec());
-    let (lo, hi) = range.bvals();
+    let [(lo, hi)] = range.bvals()[..] else {
+        panic!("one interval")
+    };
     let got = query(&si, lo, hi);
     assert_eq!(got.len(), 25);
     for d in &got {
@@ -152,9 +154,15 @@ fn string_equality_verifies_and_resumes() {
     let d = got.first().copied().unwrap_or_default();
     let pid = partition_id(&d);
     let mut all = Vec::new();
-    si.candidates(pid, lo, hi, None, usize::MAX, &mut all);
+    si.candidates(pid, &[(lo, hi)], None, usize::MAX, &mut all);
     let mut rest = Vec::new();
-    si.candidates(pid, lo, hi, all.first().copied(), usize::MAX, &mut rest);
+    si.candidates(
+        pid,
+        &[(lo, hi)],
+        all.first().copied(),
+        usize::MAX,
+        &mut rest,
+    );
     assert_eq!(rest.len() + 1, all.len());
 }
 

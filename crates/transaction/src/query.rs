@@ -20,8 +20,8 @@ use crate::scan::{Collected, PartCursor};
 pub(crate) struct QuerySpec {
     si: Arc<Sindex>,
     range: QueryRange,
-    lo: i64,
-    hi: i64,
+    /// Sorted, disjoint bval intervals to visit.
+    ranges: Vec<(i64, i64)>,
 }
 
 /// Decodes the query filter (field 22, with 21 and 26 alongside) and finds its index.
@@ -54,8 +54,7 @@ pub(crate) fn spec(
             QueryRange::Int(b, e)
         }
         KeyType::String | KeyType::Blob => QueryRange::Eq(ktype, begin.to_vec()),
-        // TODO(issue 7): geo queries (S2 covering).
-        KeyType::Geo2dsphere => return Err(ResultCode::UnsupportedFeature),
+        KeyType::Geo2dsphere => QueryRange::geo(begin).ok_or(ResultCode::GeoInvalidGeoJson)?,
     };
     let sis = Sindexes::existing(ns).ok_or(ResultCode::IndexNotFound)?;
     let si = match f.get(field::INDEX_NAME) {
@@ -67,8 +66,8 @@ pub(crate) fn spec(
         None => sis.find(set, bin, ktype, ctype),
     }
     .ok_or(ResultCode::IndexNotFound)?;
-    let (lo, hi) = range.bvals();
-    Ok(QuerySpec { si, range, lo, hi })
+    let ranges = range.bvals();
+    Ok(QuerySpec { si, range, ranges })
 }
 
 /// Attaches the bval array (field 15, LE i64 each, one per digest-array entry) to the
@@ -108,7 +107,7 @@ pub(crate) fn collect(
     let mut cands = Vec::with_capacity(limit.min(1024));
     let after = cursor.after.map(|d| (cursor.bval, d));
     let exhausted =
-        q.si.candidates(cursor.pid, q.lo, q.hi, after, limit, &mut cands);
+        q.si.candidates(cursor.pid, &q.ranges, after, limit, &mut cands);
     let Some(&(last_bval, last_digest)) = cands.last() else {
         return true;
     };
