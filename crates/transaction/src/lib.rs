@@ -13,6 +13,7 @@
 mod batch;
 mod cdt_ops;
 mod exp_ops;
+pub mod jobs;
 mod query;
 mod read;
 mod reply;

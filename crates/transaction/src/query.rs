@@ -24,6 +24,13 @@ pub(crate) struct QuerySpec {
     ranges: Vec<(i64, i64)>,
 }
 
+impl QuerySpec {
+    /// The name of the index the query uses.
+    pub(crate) fn index_name(&self) -> &str {
+        &self.si.def.name
+    }
+}
+
 /// Decodes the query filter (field 22, with 21 and 26 alongside) and finds its index.
 /// A filter no index serves is INDEX_NOT_FOUND.
 pub(crate) fn spec(
