@@ -3,9 +3,10 @@
 
 use aerie_cdt::msgpack::{self, Value, BYTES_BLOB, BYTES_GEOJSON, BYTES_STRING};
 use aerie_namespace::Record;
-use aerie_record::particle;
+use aerie_record::{particle, Digest};
 
 use crate::geo::{self, GeoQuery};
+use crate::source::{IndexCtx, IndexExp};
 
 /// The indexed value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +58,8 @@ pub enum CollectionType {
     List,
     MapKeys,
     MapValues,
+    /// A set index (8.1.2): every record of the set, no bin.
+    Set,
 }
 
 impl CollectionType {
@@ -67,6 +70,7 @@ impl CollectionType {
             "list" => Some(Self::List),
             "mapkeys" => Some(Self::MapKeys),
             "mapvalues" => Some(Self::MapValues),
+            "set" => Some(Self::Set),
             _ => None,
         }
     }
@@ -89,6 +93,7 @@ impl CollectionType {
             Self::List => "list",
             Self::MapKeys => "mapkeys",
             Self::MapValues => "mapvalues",
+            Self::Set => "set",
         }
     }
 }
@@ -101,9 +106,10 @@ pub struct SindexDef {
     pub bin: String,
     pub ktype: KeyType,
     pub ctype: CollectionType,
-    /// A CDT context (base64 msgpack), kept for listing; indexes with one are not used by
-    /// queries yet.
-    pub context: Option<String>,
+    /// The values are inside the bin, at this CDT context.
+    pub context: Option<IndexCtx>,
+    /// The values are this expression's result (then `bin` is empty).
+    pub exp: Option<IndexExp>,
 }
 
 /// Why a `sindex-create` was refused.
@@ -163,43 +169,72 @@ impl SindexDef {
         if name.is_empty() || name.len() > 63 {
             return Err(DefError::Invalid("indexname"));
         }
-        if param("exp").is_some() {
-            return Err(DefError::Unsupported("expression indexes"));
-        }
+        let set = param("set").filter(|s| !s.is_empty()).map(str::to_owned);
         let ctype = match param("indextype") {
             None => CollectionType::Default,
-            Some(s) if s.eq_ignore_ascii_case("set") => {
-                return Err(DefError::Unsupported("set indexes"))
-            }
             Some(s) => CollectionType::parse(s).ok_or(DefError::Invalid("indextype"))?,
         };
+        let context = match param("context").filter(|s| !s.is_empty()) {
+            Some(c) => Some(IndexCtx::from_base64(c).ok_or(DefError::Invalid("context"))?),
+            None => None,
+        };
+        let exp = match param("exp").filter(|s| !s.is_empty()) {
+            Some(e) => Some(IndexExp::from_base64(e).ok_or(DefError::Invalid("exp"))?),
+            None => None,
+        };
+        if ctype == CollectionType::Set {
+            // A set index takes a set and nothing else.
+            if set.is_none() {
+                return Err(DefError::Missing("set"));
+            }
+            if param("bin").is_some_and(|b| !b.is_empty())
+                || param("type").is_some_and(|t| !t.is_empty())
+                || context.is_some()
+                || exp.is_some()
+            {
+                return Err(DefError::Invalid("set index parameters"));
+            }
+            return Ok(Self {
+                name: name.to_owned(),
+                set,
+                bin: String::new(),
+                ktype: KeyType::Numeric,
+                ctype,
+                context: None,
+                exp: None,
+            });
+        }
         let (bin, ktype) = match (param("bin"), param("type"), param("indexdata")) {
             (Some(b), Some(t), _) => (b, t),
             (_, _, Some(data)) => data.split_once(',').ok_or(DefError::Invalid("indexdata"))?,
+            (None, Some(t), None) if exp.is_some() => ("", t),
             (None, _, None) => return Err(DefError::Missing("bin")),
             (Some(_), None, None) => return Err(DefError::Missing("type")),
         };
-        if bin.is_empty() || bin.len() > aerie_record::MAX_BIN_NAME_BYTES {
+        if (bin.is_empty() && exp.is_none()) || bin.len() > aerie_record::MAX_BIN_NAME_BYTES {
             return Err(DefError::Invalid("bin"));
         }
         let ktype = KeyType::parse(ktype).ok_or(DefError::Invalid("type"))?;
         Ok(Self {
             name: name.to_owned(),
-            set: param("set").filter(|s| !s.is_empty()).map(str::to_owned),
+            set,
             bin: bin.to_owned(),
             ktype,
             ctype,
-            context: param("context")
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
+            context,
+            exp,
         })
     }
 
-    /// The keys `r` contributes to this index, without repeats.
-    pub fn keys(&self, r: &Record) -> Vec<i64> {
+    /// The keys record `r` (digest `d`) contributes to this index, without repeats.
+    pub fn keys(&self, d: &Digest, r: &Record) -> Vec<i64> {
         let mut keys = Vec::new();
+        if self.ctype == CollectionType::Set {
+            keys.push(0);
+            return keys;
+        }
         let mut cells = Vec::new();
-        self.for_each_value(r, |v| {
+        self.for_each_value(d, r, |v| {
             match (self.ktype, v) {
                 (KeyType::Numeric, Item::Int(i)) => cells.push(i),
                 (KeyType::String, Item::Str(s)) | (KeyType::Blob, Item::Blob(s)) => {
@@ -217,10 +252,28 @@ impl SindexDef {
         keys
     }
 
+    /// Whether a record may hold several keys of this index (collection types, geo regions),
+    /// so a query could meet it more than once.
+    pub fn multi_valued(&self) -> bool {
+        matches!(
+            self.ctype,
+            CollectionType::List | CollectionType::MapKeys | CollectionType::MapValues
+        ) || self.ktype == KeyType::Geo2dsphere
+    }
+
+    /// The smallest key of record `r` inside `ranges` (inclusive intervals): a query over a
+    /// multi-valued index returns the record only at that key, so once, even across resumes.
+    pub fn first_key_in(&self, d: &Digest, r: &Record, ranges: &[(i64, i64)]) -> Option<i64> {
+        self.keys(d, r)
+            .into_iter()
+            .filter(|k| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(k)))
+            .min()
+    }
+
     /// Whether `r` holds a value of this index inside `range` (exact: no hash collisions).
-    pub fn matches(&self, r: &Record, range: &QueryRange) -> bool {
+    pub fn matches(&self, d: &Digest, r: &Record, range: &QueryRange) -> bool {
         let mut hit = false;
-        self.for_each_value(r, |v| {
+        self.for_each_value(d, r, |v| {
             hit |= match (range, v) {
                 (QueryRange::Int(b, e), Item::Int(i)) => (*b..=*e).contains(&i),
                 (QueryRange::Eq(KeyType::String, want), Item::Str(s)) => s == want.as_slice(),
@@ -232,38 +285,80 @@ impl SindexDef {
         hit
     }
 
-    /// Calls `f` with each indexable value of the bin, by collection type.
-    fn for_each_value(&self, r: &Record, mut f: impl FnMut(Item<'_>)) {
-        let Some(b) = aerie_record::bins::find(r.bins(), self.bin.as_bytes()) else {
-            return;
+    /// Calls `f` with each indexable value of the record: the bin's (or the expression's)
+    /// value, through the context if any, by collection type.
+    fn for_each_value(&self, d: &Digest, r: &Record, f: impl FnMut(Item<'_>)) {
+        let evaluated: Vec<u8>;
+        let (t, v) = match &self.exp {
+            Some(e) => {
+                let mut view = aerie_exp::RecordView::new(d, aerie_exp::BinSource::Flat(r.bins()));
+                view.key = r.key();
+                view.last_update_ms = r.meta.last_update_ms;
+                view.void_time = r.meta.void_time;
+                view.record_size_bytes = r.data_size() as u64;
+                match e.program.eval(&view) {
+                    aerie_exp::Outcome::Particle(t, b) => {
+                        evaluated = b;
+                        (t, evaluated.as_slice())
+                    }
+                    _ => return,
+                }
+            }
+            None => match aerie_record::bins::find(r.bins(), self.bin.as_bytes()) {
+                Some(b) => (b.particle_type, b.value),
+                None => return,
+            },
         };
-        match (self.ctype, b.particle_type) {
+        match &self.context {
+            None => self.each_in_particle(t, v, f),
+            Some(ctx) => {
+                if !matches!(t, particle::LIST | particle::MAP) {
+                    return;
+                }
+                let Ok(root) = aerie_cdt::bin_to_value(t, v) else {
+                    return;
+                };
+                if let Some(sub) = ctx.resolve(&root) {
+                    self.each_in_value(sub, f);
+                }
+            }
+        }
+    }
+
+    /// The values of a bin-shaped value (particle type and bytes), by collection type.
+    fn each_in_particle(&self, t: u8, v: &[u8], mut f: impl FnMut(Item<'_>)) {
+        match (self.ctype, t) {
             (CollectionType::Default, t) => {
-                if let Some(item) = Item::from_particle(t, b.value) {
+                if let Some(item) = Item::from_particle(t, v) {
                     f(item);
                 }
             }
-            (CollectionType::List, particle::LIST) => {
-                if let Ok(Value::List(l)) = msgpack::decode(b.value) {
-                    l.items.iter().filter_map(Item::from_msgpack).for_each(f);
+            (_, particle::LIST | particle::MAP) => {
+                if let Ok(root) = msgpack::decode(v) {
+                    self.each_in_value(&root, f);
                 }
             }
-            (CollectionType::MapKeys, particle::MAP) => {
-                if let Ok(Value::Map(m)) = msgpack::decode(b.value) {
-                    m.entries
-                        .iter()
-                        .filter_map(|(k, _)| Item::from_msgpack(k))
-                        .for_each(f);
-                }
+            _ => {}
+        }
+    }
+
+    /// The values of a msgpack value, by collection type.
+    fn each_in_value(&self, v: &Value, f: impl FnMut(Item<'_>)) {
+        match (self.ctype, v) {
+            (CollectionType::Default, v) => Item::from_msgpack(v).into_iter().for_each(f),
+            (CollectionType::List, Value::List(l)) => {
+                l.items.iter().filter_map(Item::from_msgpack).for_each(f)
             }
-            (CollectionType::MapValues, particle::MAP) => {
-                if let Ok(Value::Map(m)) = msgpack::decode(b.value) {
-                    m.entries
-                        .iter()
-                        .filter_map(|(_, v)| Item::from_msgpack(v))
-                        .for_each(f);
-                }
-            }
+            (CollectionType::MapKeys, Value::Map(m)) => m
+                .entries
+                .iter()
+                .filter_map(|(k, _)| Item::from_msgpack(k))
+                .for_each(f),
+            (CollectionType::MapValues, Value::Map(m)) => m
+                .entries
+                .iter()
+                .filter_map(|(_, v)| Item::from_msgpack(v))
+                .for_each(f),
             _ => {}
         }
     }

@@ -17,6 +17,7 @@
 
 mod def;
 mod geo;
+mod source;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,6 +29,7 @@ use parking_lot::{Mutex, RwLock};
 
 pub use def::{CollectionType, DefError, KeyType, QueryRange, SindexDef};
 pub use geo::GeoQuery;
+pub use source::{IndexCtx, IndexExp};
 
 /// Most indexes per namespace (the reference server's limit).
 pub const MAX_INDEXES: usize = 256;
@@ -120,11 +122,11 @@ impl Sindex {
     fn apply(&self, digest: &Digest, old: Option<&Record>, new: Option<&Record>) {
         let old_keys = old
             .filter(|r| self.covers(r))
-            .map(|r| self.def.keys(r))
+            .map(|r| self.def.keys(digest, r))
             .unwrap_or_default();
         let new_keys = new
             .filter(|r| self.covers(r))
-            .map(|r| self.def.keys(r))
+            .map(|r| self.def.keys(digest, r))
             .unwrap_or_default();
         if old_keys.is_empty() && new_keys.is_empty() {
             return;
@@ -189,21 +191,29 @@ impl Sindexes {
             .cloned()
     }
 
-    /// The index a query on `bin` with this key and collection type (and set) would use: one
-    /// on the same set first, else one covering the whole namespace.
+    /// The index a query on `bin` with this key and collection type (and set, CDT context or
+    /// expression) would use: one on the same set first, else one covering the namespace. An
+    /// expression query selects by its expression alone.
     pub fn find(
         &self,
         set_id: Option<SetId>,
         bin: &[u8],
         ktype: KeyType,
         ctype: CollectionType,
+        context: Option<&IndexCtx>,
+        exp: Option<&[u8]>,
     ) -> Option<Arc<Sindex>> {
         let list = self.list.read();
         let fits = |s: &&Arc<Sindex>| {
-            s.def.bin.as_bytes() == bin
+            let source = match (exp, &s.def.exp) {
+                (Some(wire), Some(e)) => e.is(wire),
+                (None, None) => s.def.bin.as_bytes() == bin,
+                _ => false,
+            };
+            source
                 && s.def.ktype == ktype
                 && s.def.ctype == ctype
-                && s.def.context.is_none()
+                && s.def.context.as_ref() == context
         };
         list.iter()
             .filter(fits)
@@ -269,7 +279,7 @@ fn populate(ns: &Namespace, si: &Sindex) {
                 let mut tree = part.lock();
                 for (d, r) in idx.iter_from(None) {
                     if si.covers(r) {
-                        for k in si.def.keys(r) {
+                        for k in si.def.keys(d, r) {
                             tree.insert((k, *d));
                         }
                     }

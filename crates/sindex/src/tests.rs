@@ -40,6 +40,7 @@ fn def(name: &str, bin: &str, ktype: KeyType) -> SindexDef {
         ktype,
         ctype: CollectionType::Default,
         context: None,
+        exp: None,
     }
 }
 
@@ -145,10 +146,10 @@ fn string_equality_verifies_and_resumes() {
         let Some(r) = idx.get(d) else {
             panic!("record")
         };
-        assert!(si.def.matches(r, &range));
+        assert!(si.def.matches(d, r, &range));
         assert!(!si
             .def
-            .matches(r, &QueryRange::Eq(KeyType::String, b"odd".to_vec())));
+            .matches(d, r, &QueryRange::Eq(KeyType::String, b"odd".to_vec())));
     }
     // Resume after the first candidate of a partition skips exactly it.
     let d = got.first().copied().unwrap_or_default();

@@ -11,7 +11,7 @@ use aerie_namespace::{Namespace, Partition, SetId};
 use aerie_proto::msg::field;
 use aerie_proto::{Msg, ResultCode};
 use aerie_record::{particle, time};
-use aerie_sindex::{CollectionType, KeyType, QueryRange, Sindex, Sindexes};
+use aerie_sindex::{CollectionType, IndexCtx, KeyType, QueryRange, Sindex, Sindexes};
 
 use crate::scan::{Collected, PartCursor};
 
@@ -39,10 +39,11 @@ pub(crate) fn spec(
     msg: &Msg<'_>,
 ) -> Result<QuerySpec, ResultCode> {
     let f = &msg.fields;
-    if f.has(field::INDEX_EXPRESSION) || f.has(field::INDEX_CONTEXT) {
-        // TODO(issue 7): expression and CDT-context indexes.
-        return Err(ResultCode::IndexNotFound);
-    }
+    let context = match f.get(field::INDEX_CONTEXT) {
+        Some(b) => Some(IndexCtx::from_wire(b).ok_or(ResultCode::Parameter)?),
+        None => None,
+    };
+    let exp = f.get(field::INDEX_EXPRESSION);
     let raw = f.get(field::INDEX_RANGE).ok_or(ResultCode::Parameter)?;
     let (bin, ptype, begin, end) = parse_range(raw).ok_or(ResultCode::Parameter)?;
     let ktype = KeyType::from_particle(ptype).ok_or(ResultCode::Parameter)?;
@@ -70,7 +71,7 @@ pub(crate) fn spec(
             sis.get(name)
                 .filter(|s| s.def.ktype == ktype && s.def.ctype == ctype)
         }
-        None => sis.find(set, bin, ktype, ctype),
+        None => sis.find(set, bin, ktype, ctype, context.as_ref(), exp),
     }
     .ok_or(ResultCode::IndexNotFound)?;
     let ranges = range.bvals();
@@ -128,8 +129,12 @@ pub(crate) fn collect(
         };
         if set.is_some_and(|s| s != r.meta.set_id)
             || !ns.is_live(r, now)
-            || !q.si.def.matches(r, &q.range)
+            || !q.si.def.matches(&d, r, &q.range)
         {
+            continue;
+        }
+        if q.si.def.multi_valued() && q.si.def.first_key_in(&d, r, &q.ranges) != Some(bval) {
+            // Met again under another of its keys: returned once, at the first.
             continue;
         }
         chunk.push(Collected {
