@@ -48,7 +48,7 @@ pub fn delete(ctx: &NodeContext, args: &str) -> String {
     let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
         return "ERROR:20:namespace not found".to_owned();
     };
-    if Sindexes::existing(ns).is_some_and(|s| s.delete(name)) {
+    if Sindexes::existing(ns).is_some_and(|s| s.delete(ns, name)) {
         tracing::info!(namespace = ns_name, index = name, "sindex dropped");
     }
     "ok".to_owned()

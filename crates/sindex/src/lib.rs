@@ -17,6 +17,7 @@
 
 mod def;
 mod geo;
+mod persist;
 mod source;
 
 use std::collections::BTreeSet;
@@ -29,6 +30,7 @@ use parking_lot::{Mutex, RwLock};
 
 pub use def::{CollectionType, DefError, KeyType, QueryRange, SindexDef};
 pub use geo::GeoQuery;
+pub use persist::{defs_path, restore};
 pub use source::{IndexCtx, IndexExp};
 
 /// Most indexes per namespace (the reference server's limit).
@@ -249,6 +251,7 @@ impl Sindexes {
             list.push(si.clone());
             si
         };
+        persist::save(ns, self);
         // Populate: the hook already maintains the new index, so each partition is read
         // under its lock once and is exact from then on.
         let ns = ns.clone();
@@ -261,12 +264,18 @@ impl Sindexes {
         Ok(())
     }
 
-    /// Drops an index; returns whether it existed.
-    pub fn delete(&self, name: &str) -> bool {
-        let mut list = self.list.write();
-        let before = list.len();
-        list.retain(|s| s.def.name != name);
-        list.len() != before
+    /// Drops an index of `ns`; returns whether it existed.
+    pub fn delete(&self, ns: &Namespace, name: &str) -> bool {
+        let existed = {
+            let mut list = self.list.write();
+            let before = list.len();
+            list.retain(|s| s.def.name != name);
+            list.len() != before
+        };
+        if existed {
+            persist::save(ns, self);
+        }
+        existed
     }
 }
 

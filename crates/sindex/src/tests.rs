@@ -116,8 +116,8 @@ fn populate_then_track_writes_deletes_and_truncate() {
     // Truncate the set.
     let _ = ns.truncate(Some(b"s"), None);
     assert_eq!(si.entries(), 0);
-    assert!(sis.delete("n_idx"));
-    assert!(!sis.delete("n_idx"));
+    assert!(sis.delete(&ns, "n_idx"));
+    assert!(!sis.delete(&ns, "n_idx"));
 }
 
 #[test]
