@@ -14,9 +14,11 @@
 //!
 //! Reply shape: each record is a bare `as_msg` with fields namespace, digest, set (if any)
 //! and key (if stored), and one READ op per returned bin; the stream ends with an `as_msg`
-//! carrying info3 LAST and the result code. This node owns every partition, so no
-//! partition-done markers are needed (the server sends those only for partitions it cannot
-//! serve, with rc UNAVAILABLE).
+//! carrying info3 LAST and the result code. When the request sets info3 PARTITION_DONE (the
+//! clients' partition tracking), each partition walked to its end is reported by a bare
+//! `as_msg` with info3 PARTITION_DONE and the partition id in the generation field, after
+//! its records: a client paginating with max-records then knows which partitions are
+//! finished and resumes the others after their last digest (the C client relies on it).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -97,6 +99,12 @@ pub struct StreamJob {
     query: Option<QuerySpec>,
     /// The request's filter expression, compiled once.
     filter: Option<aerie_exp::Filter>,
+    /// The request names a set that does not exist.
+    set_missing: bool,
+    /// The client asked for partition-done markers (info3 PARTITION_DONE).
+    report_done: bool,
+    /// Partitions finished since the last markers were written.
+    done_pids: Vec<u16>,
 }
 
 /// Starts a scan, or answers at once (a LAST message with the error) when the request cannot
@@ -181,10 +189,9 @@ impl StreamJob {
         if query.is_some() {
             query::apply_bvals(&mut parts, f.get(field::BVAL_ARRAY))?;
         }
-        let parts = match set {
-            Some(None) => VecDeque::<PartCursor>::new(),
-            _ => parts,
-        };
+        // An unknown set has no records: its partitions are reported done without a walk.
+        let set_missing = matches!(set, Some(None));
+        let report_done = h.info3 & info3::PARTITION_DONE != 0;
         let max_records = match f.get(field::MAX_RECORDS) {
             Some(b) => u64::from_be_bytes(b.try_into().map_err(|_| ResultCode::Parameter)?),
             None => 0,
@@ -210,6 +217,9 @@ impl StreamJob {
             finished: false,
             query,
             filter,
+            set_missing,
+            report_done,
+            done_pids: Vec::new(),
         })
     }
 
@@ -227,7 +237,11 @@ impl StreamJob {
         let mut frame_records = 0u64;
         let mut chunk = Vec::with_capacity(CHUNK_MAX_RECORDS);
         while w.frame_len() < FRAME_TARGET_BYTES && frame_records < budget {
-            let want = self.remaining().min(budget - frame_records);
+            // `sent` counts earlier frames only: this frame's records count against both limits.
+            let want = self
+                .remaining()
+                .saturating_sub(frame_records)
+                .min(budget - frame_records);
             if want == 0 {
                 break;
             }
@@ -241,6 +255,16 @@ impl StreamJob {
                 }
                 if encode_record(&mut w, &self.ns, &self.select, &c) {
                     frame_records += 1;
+                }
+            }
+            for pid in self.done_pids.drain(..) {
+                if self.report_done {
+                    w.header(&MsgHeader {
+                        info3: info3::PARTITION_DONE,
+                        result_code: ResultCode::Ok.code(),
+                        generation: u32::from(pid),
+                        ..Default::default()
+                    });
                 }
             }
         }
@@ -282,16 +306,23 @@ impl StreamJob {
         let Some(cursor) = self.parts.front_mut() else {
             return false;
         };
-        let Some(p) = self.ns.partitions().get(cursor.pid as usize) else {
+        let pid = cursor.pid;
+        let Some(p) = self.ns.partitions().get(pid as usize) else {
             self.parts.pop_front();
             return true;
         };
+        if self.set_missing {
+            self.parts.pop_front();
+            self.done_pids.push(pid);
+            return true;
+        }
         let exhausted = match &self.query {
             None => collect(&self.ns, self.set, p, cursor, limit, chunk),
             Some(q) => query::collect(&self.ns, self.set, q, p, cursor, limit, chunk),
         };
         if exhausted {
             self.parts.pop_front();
+            self.done_pids.push(pid);
         }
         true
     }
@@ -303,7 +334,10 @@ impl StreamJob {
         if want == 0 {
             return false;
         }
-        self.collect_next(want.min(CHUNK_MAX_RECORDS as u64) as usize, chunk)
+        let more = self.collect_next(want.min(CHUNK_MAX_RECORDS as u64) as usize, chunk);
+        // Background jobs send no partition-done markers.
+        self.done_pids.clear();
+        more
     }
 
     /// Background jobs: counts records handed to the action (max-records, throttle).
