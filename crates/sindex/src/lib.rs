@@ -20,7 +20,7 @@ mod geo;
 mod persist;
 mod source;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -52,6 +52,15 @@ pub enum CreateError {
 /// One partition's entries: (bval, digest), ordered.
 type PartTree = BTreeSet<(i64, Digest)>;
 
+/// Shards of the presence map (partition id modulo this).
+const PRESENCE_SHARDS: usize = 64;
+
+/// Which partitions hold a bval: (bval, partition id) -> entries. A query first asks it which
+/// partitions have any candidate, so a selective query touches a handful of partition trees
+/// instead of all 4096 (each a few cold cache lines). Sharded by partition id, so writes to
+/// different partitions rarely share a lock.
+type PresenceShard = BTreeMap<(i64, u16), u32>;
+
 /// One index.
 #[derive(Debug)]
 pub struct Sindex {
@@ -59,6 +68,7 @@ pub struct Sindex {
     /// The set the index covers; `None` = every record of the namespace.
     pub set_id: Option<SetId>,
     parts: Box<[Mutex<PartTree>]>,
+    presence: Box<[Mutex<PresenceShard>]>,
     /// Partitions populated so far (background build progress).
     loaded_parts: AtomicUsize,
 }
@@ -70,6 +80,9 @@ impl Sindex {
             set_id,
             parts: (0..N_PARTITIONS)
                 .map(|_| Mutex::new(BTreeSet::new()))
+                .collect(),
+            presence: (0..PRESENCE_SHARDS)
+                .map(|_| Mutex::new(BTreeMap::new()))
                 .collect(),
             loaded_parts: AtomicUsize::new(0),
         }
@@ -139,11 +152,59 @@ impl Sindex {
         };
         let mut tree = part.lock();
         for k in old_keys.iter().filter(|k| !new_keys.contains(k)) {
-            tree.remove(&(*k, *digest));
+            if tree.remove(&(*k, *digest)) {
+                self.present(pid, *k, false);
+            }
         }
         for k in new_keys {
-            tree.insert((k, *digest));
+            self.insert(&mut tree, pid, k, digest);
         }
+    }
+
+    /// Adds an entry to a partition tree (its lock held), keeping the presence map.
+    fn insert(&self, tree: &mut PartTree, pid: usize, k: i64, digest: &Digest) {
+        if tree.insert((k, *digest)) {
+            self.present(pid, k, true);
+        }
+    }
+
+    fn present(&self, pid: usize, k: i64, added: bool) {
+        let Some(shard) = self.presence.get(pid % PRESENCE_SHARDS) else {
+            return;
+        };
+        let mut shard = shard.lock();
+        let key = (k, pid as u16);
+        if added {
+            *shard.entry(key).or_insert(0) += 1;
+        } else if let Some(n) = shard.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                shard.remove(&key);
+            }
+        }
+    }
+
+    /// Which partitions hold an entry with a bval in `ranges` now (a query skips the others).
+    pub fn partitions_with(&self, ranges: &[(i64, i64)]) -> Vec<bool> {
+        let mut marked = vec![false; N_PARTITIONS];
+        let mut n = 0;
+        for shard in self.presence.iter() {
+            let shard = shard.lock();
+            for &(lo, hi) in ranges {
+                for &(_, pid) in shard.range((lo, 0)..=(hi, u16::MAX)).map(|(k, _)| k) {
+                    if let Some(m) = marked.get_mut(pid as usize) {
+                        if !*m {
+                            *m = true;
+                            n += 1;
+                            if n == N_PARTITIONS {
+                                return marked;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        marked
     }
 }
 
@@ -289,7 +350,7 @@ fn populate(ns: &Namespace, si: &Sindex) {
                 for (d, r) in idx.iter_from(None) {
                     if si.covers(r) {
                         for k in si.def.keys(d, r) {
-                            tree.insert((k, *d));
+                            si.insert(&mut tree, pid, k, d);
                         }
                     }
                 }

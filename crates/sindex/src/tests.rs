@@ -106,12 +106,21 @@ fn populate_then_track_writes_deletes_and_truncate() {
     write(&ns, b"s", 13, b"n", particle::STRING, b"x");
     assert_eq!(query(&si, 3, 3).len(), 18);
     assert_eq!(query(&si, 100, 100), vec![d0]);
+    // The presence map names exactly the partitions holding a bval in range.
+    let present = si.partitions_with(&[(100, 100)]);
+    let marked: Vec<usize> = (0..N_PARTITIONS)
+        .filter(|&p| present.get(p) == Some(&true))
+        .collect();
+    assert_eq!(marked, vec![partition_id(&d0) as usize]);
+    let with_3 = si.partitions_with(&[(3, 3)]).iter().filter(|&&m| m).count();
+    assert!((1..=18).contains(&with_3));
     // Delete.
     {
         let mut idx = ns.partition(&d0).lock();
         let _ = ns.delete_record(&mut idx, &d0);
     }
     assert!(query(&si, 100, 100).is_empty());
+    assert!(!si.partitions_with(&[(100, 100)]).contains(&true));
     assert_eq!(si.entries(), 198);
     // Truncate the set.
     let _ = ns.truncate(Some(b"s"), None);

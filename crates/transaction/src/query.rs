@@ -22,6 +22,8 @@ pub(crate) struct QuerySpec {
     range: QueryRange,
     /// Sorted, disjoint bval intervals to visit.
     ranges: Vec<(i64, i64)>,
+    /// Partitions holding a candidate when the query started; the others are not visited.
+    present: Vec<bool>,
 }
 
 impl QuerySpec {
@@ -75,7 +77,13 @@ pub(crate) fn spec(
     }
     .ok_or(ResultCode::IndexNotFound)?;
     let ranges = range.bvals();
-    Ok(QuerySpec { si, range, ranges })
+    let present = si.partitions_with(&ranges);
+    Ok(QuerySpec {
+        si,
+        range,
+        ranges,
+        present,
+    })
 }
 
 /// Attaches the bval array (field 15, LE i64 each, one per digest-array entry) to the
@@ -112,6 +120,9 @@ pub(crate) fn collect(
     limit: usize,
     chunk: &mut Vec<Collected>,
 ) -> bool {
+    if !q.present.get(cursor.pid as usize).copied().unwrap_or(true) {
+        return true;
+    }
     let mut cands = Vec::with_capacity(limit.min(1024));
     let after = cursor.after.map(|d| (cursor.bval, d));
     let exhausted =
