@@ -138,4 +138,37 @@ async fn scan_operate_with_a_filter_expression() {
     for i in 0..20i64 {
         assert_eq!(bin(&client, "bgs_other", i, "marked").await, None);
     }
+
+    // A namespace-wide job (no set) writes every record and leaves each in its own set.
+    let stmt = {
+        let mut s = Statement::new(NS, "", Bins::All);
+        s.set_operations([operations::put(&as_bin!("all", 1))]);
+        s
+    };
+    let task = client
+        .query_operate(&WritePolicy::default(), stmt)
+        .await
+        .expect("query_operate");
+    task.wait_till_complete(Some(Duration::from_secs(30)))
+        .await
+        .expect("job completes");
+    assert_eq!(task.progress().await.expect("progress").succeeded, 220);
+    for (set, n) in [("bgs", 200usize), ("bgs_other", 20)] {
+        let rs = client
+            .query(
+                &aerospike::QueryPolicy::default(),
+                aerospike::query::PartitionFilter::all(),
+                Statement::new(NS, set, Bins::All),
+            )
+            .await
+            .expect("scan");
+        let mut s = rs.into_stream();
+        let mut count = 0;
+        while let Some(r) = futures::StreamExt::next(&mut s).await {
+            let r = r.expect("record");
+            assert_eq!(r.bins.get("all"), Some(&Value::Int(1)));
+            count += 1;
+        }
+        assert_eq!(count, n, "set {set} after a namespace-wide job");
+    }
 }

@@ -52,9 +52,10 @@ pub enum Outcome {
 
 /// The per-record work of a background job.
 pub trait RecordAction: Send + Sync + std::fmt::Debug {
-    /// Applies the action to the record `digest` of `ns`. Runs on the job's thread with no
-    /// lock held; must take the record's partition lock itself (the single-record path does).
-    fn apply(&self, ns: &Arc<Namespace>, digest: &Digest) -> Outcome;
+    /// Applies the action to the record `digest` of `ns`, whose set (name, empty for none)
+    /// was `set` when it matched. Runs on the job's thread with no lock held; must take the
+    /// record's partition lock itself (the single-record path does).
+    fn apply(&self, ns: &Arc<Namespace>, digest: &Digest, set: &[u8]) -> Outcome;
 }
 
 /// Scan (no index) or query: only changes how the job is listed.
@@ -277,7 +278,12 @@ fn run(job: &Job, mut walk: StreamJob, action: &dyn RecordAction) {
                 continue;
             }
             walk.count_sent(1);
-            let counter = match action.apply(&ns, &c.digest) {
+            let set = ns
+                .sets
+                .get(c.record.meta.set_id)
+                .map(|s| s.name.as_bytes())
+                .unwrap_or_default();
+            let counter = match action.apply(&ns, &c.digest, set) {
                 Outcome::Succeeded => &job.succeeded,
                 Outcome::Failed => &job.failed,
                 Outcome::Filtered => &job.filtered_bins,
@@ -300,8 +306,8 @@ fn run(job: &Job, mut walk: StreamJob, action: &dyn RecordAction) {
 /// The record must still exist (update-only), as in the reference server.
 #[derive(Debug)]
 pub(crate) struct OpsAction {
-    /// A single-record write request body (header, namespace, set, ops) reused for every
-    /// record with its digest substituted.
+    /// A single-record write request body (header, namespace, ops) reused for every record
+    /// with its digest and set substituted.
     body: Vec<u8>,
     filter: Option<aerie_exp::Filter>,
 }
@@ -325,10 +331,8 @@ impl OpsAction {
             record_ttl: h.record_ttl,
             ..Default::default()
         });
-        for id in [field::NAMESPACE, field::SET] {
-            if let Some(v) = msg.fields.get(id) {
-                w.field(id, v);
-            }
+        if let Some(v) = msg.fields.get(field::NAMESPACE) {
+            w.field(field::NAMESPACE, v);
         }
         for o in msg.ops() {
             if matches!(
@@ -353,14 +357,16 @@ impl OpsAction {
 }
 
 impl RecordAction for OpsAction {
-    fn apply(&self, ns: &Arc<Namespace>, digest: &Digest) -> Outcome {
+    fn apply(&self, ns: &Arc<Namespace>, digest: &Digest, set: &[u8]) -> Outcome {
         let Ok(msg) = Msg::parse(&self.body) else {
             return Outcome::Failed;
         };
-        let req = match Request::for_namespace(ns, &msg, Some(digest), self.filter.as_ref()) {
+        let mut req = match Request::for_namespace(ns, &msg, Some(digest), self.filter.as_ref()) {
             Ok(r) => r,
             Err(_) => return Outcome::Failed,
         };
+        // The record keeps its own set (a namespace-wide job names none).
+        req.set = set;
         let mut out = Vec::new();
         let mut w = MsgWriter::begin(&mut out, ProtoType::Msg);
         let rc = crate::write::execute(&req, &mut w, 0);
