@@ -14,6 +14,7 @@ mod batch;
 pub use batch::{set_row_observer, RowKind, RowObserver};
 mod cdt_ops;
 mod exp_ops;
+pub mod jobs;
 mod query;
 mod read;
 mod reply;
