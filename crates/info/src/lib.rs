@@ -57,6 +57,8 @@ pub struct NodeContext {
     pub udf: Arc<aerie_udf::Registry>,
     /// Latency histograms and activity samples (`latencies:`, the console, the ticker).
     pub latencies: Latencies,
+    /// Membership and partition map (a one-node cluster unless seeds are configured).
+    pub cluster: Arc<aerie_cluster::Cluster>,
 }
 
 impl NodeContext {
@@ -65,9 +67,9 @@ impl NodeContext {
         format!("{:X}", self.node_id)
     }
 
-    /// The cluster key: stable for a single node.
+    /// The cluster key: derived from the member list, the same on every member.
     pub fn cluster_key(&self) -> String {
-        format!("{:X}", self.node_id.rotate_left(17) ^ 0x5EED)
+        self.cluster.key_hex()
     }
 
     fn cluster_name(&self) -> &str {

@@ -45,17 +45,22 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         None if local.ip().is_unspecified() => "127.0.0.1".to_owned(),
         None => local.ip().to_string(),
     };
+    let service_endpoint = format!("{advertised}:{}", local.port());
+    let cluster =
+        aerie_cluster::Cluster::start(&config, node_id, service_endpoint.clone(), registry.clone())
+            .await?;
     let ctx = Arc::new(NodeContext {
         node_id,
         config: config.clone(),
         registry,
-        service_endpoint: format!("{advertised}:{}", local.port()),
+        service_endpoint,
         service_port: local.port(),
         started,
         service_stats: ServiceStats::default(),
         partition_generation: AtomicU64::new(1),
         udf: Arc::new(aerie_udf::Registry::default()),
         latencies: aerie_info::Latencies::new(&config.namespaces),
+        cluster,
     });
     for ns in ctx.registry.iter() {
         if ns.config.nsup_period_secs > 0 {
@@ -257,10 +262,13 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             }
             ProtoType::Msg => {
                 let started = Instant::now();
-                if let Dispatched::Stream(job) =
-                    aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
-                {
-                    stream_reply(&mut writer, *job, &mut out, false).await?;
+                // Clustering: proxy to the partition's master, or replicate a write.
+                if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
+                    if let Dispatched::Stream(job) =
+                        aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
+                    {
+                        stream_reply(&mut writer, *job, &mut out, false).await?;
+                    }
                 }
                 ctx.latencies.record(&body, started);
             }

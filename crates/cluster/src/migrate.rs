@@ -1,0 +1,252 @@
+//! Migrations: after a membership change, each node pulls the partitions it newly owns from
+//! a node that held them before (the "source"), in batches, a few partitions at a time, while
+//! traffic continues. Until a partition is filled, requests for it that reach this node are
+//! proxied to the source, which still has every record; the source's writes are replicated
+//! to all current owners, this node included. Received records merge newest-wins.
+//!
+//! Pull request (`kind::MIGRATE`): `u8 ns length ‖ ns ‖ u16 partition ‖ u8 has-cursor ‖
+//! [digest]`. Answer: `u8 more ‖ record images…`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aerie_namespace::{Namespace, OwnershipTable};
+use aerie_record::{Digest, DIGEST_SIZE, N_PARTITIONS};
+use tokio::sync::Semaphore;
+
+use crate::fabric::{kind, status};
+use crate::{image, Cluster};
+
+/// Records per pull answer.
+const BATCH_RECORDS: usize = 512;
+/// Bytes per pull answer (about).
+const BATCH_BYTES: usize = 1024 * 1024;
+/// Pause before retrying a failed pull.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// Per namespace: which partitions are still filling here, and from whom.
+#[derive(Debug)]
+pub struct FillState {
+    filling: Vec<AtomicBool>,
+    source: Vec<AtomicU64>,
+}
+
+impl Default for FillState {
+    fn default() -> Self {
+        FillState {
+            filling: (0..N_PARTITIONS).map(|_| AtomicBool::new(false)).collect(),
+            source: (0..N_PARTITIONS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl FillState {
+    /// The node to proxy to while `pid` is filling here.
+    #[inline]
+    pub fn source_while_filling(&self, pid: usize) -> Option<u64> {
+        let filling = self.filling.get(pid)?.load(Ordering::Acquire);
+        let src = self.source.get(pid)?.load(Ordering::Acquire);
+        (filling && src != 0).then_some(src)
+    }
+}
+
+/// Decides what this node must pull after a map change and starts pulling.
+pub(crate) fn start(
+    cluster: Arc<Cluster>,
+    changes: Vec<(Arc<Namespace>, Arc<OwnershipTable>, Arc<OwnershipTable>)>,
+) {
+    let round = cluster.migration_round.fetch_add(1, Ordering::AcqRel) + 1;
+    let view = cluster.view();
+    let me = cluster.node_id;
+    let alive = |n: &u64| *n != me && view.members.iter().any(|m| m.node_id == *n);
+    let mut work = Vec::new();
+    for (ns, old, new) in changes {
+        let Some(fill) = cluster.fill.get(ns.name.as_bytes()).cloned() else {
+            continue;
+        };
+        for pid in 0..N_PARTITIONS {
+            let (Some(new_o), Some(flag), Some(src)) = (
+                new.owners.get(pid),
+                fill.filling.get(pid),
+                fill.source.get(pid),
+            ) else {
+                continue;
+            };
+            let old_o = old.owners.get(pid).map(Vec::as_slice).unwrap_or_default();
+            let owner_now = new_o.contains(&me);
+            let was_filling = flag.load(Ordering::Acquire);
+            let needs = owner_now && (!old_o.contains(&me) || was_filling);
+            // The source: the first earlier owner still here (or the one in use).
+            let prev_src = src.load(Ordering::Acquire);
+            let source = if was_filling && alive(&prev_src) {
+                Some(prev_src)
+            } else {
+                old_o.iter().copied().find(|n| alive(n))
+            };
+            match (needs, source) {
+                (true, Some(s)) => {
+                    src.store(s, Ordering::Release);
+                    flag.store(true, Ordering::Release);
+                    work.push((ns.clone(), fill.clone(), pid, s));
+                }
+                _ => flag.store(false, Ordering::Release),
+            }
+        }
+    }
+    cluster
+        .stats
+        .migrate_partitions_remaining
+        .store(work.len() as u64, Ordering::Relaxed);
+    if !work.is_empty() {
+        tracing::info!(
+            partitions = work.len(),
+            "migrations: filling partitions from their previous owners"
+        );
+    }
+    let total = work.len();
+    let gate = Arc::new(Semaphore::new(cluster.migrate_max_partitions.max(1)));
+    tokio::spawn(async move {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (ns, fill, pid, source) in work {
+            let Ok(permit) = gate.clone().acquire_owned().await else {
+                return;
+            };
+            if cluster.migration_round.load(Ordering::Acquire) != round {
+                return;
+            }
+            let cluster = cluster.clone();
+            tasks.spawn(async move {
+                if fill_partition(&cluster, &ns, pid, source, round).await {
+                    if let Some(f) = fill.filling.get(pid) {
+                        f.store(false, Ordering::Release);
+                    }
+                    cluster
+                        .stats
+                        .migrate_partitions_received
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                if cluster.migration_round.load(Ordering::Acquire) == round {
+                    cluster
+                        .stats
+                        .migrate_partitions_remaining
+                        .fetch_sub(1, Ordering::Relaxed);
+                }
+                drop(permit);
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        if cluster.migration_round.load(Ordering::Acquire) == round && total > 0 {
+            tracing::info!(partitions = total, "migrations: done");
+        }
+    });
+}
+
+/// Pulls one partition until the source says there is no more; false when a newer map
+/// superseded this round first.
+async fn fill_partition(
+    cluster: &Cluster,
+    ns: &Namespace,
+    pid: usize,
+    source: u64,
+    round: u64,
+) -> bool {
+    let mut cursor: Option<Digest> = None;
+    loop {
+        if cluster.migration_round.load(Ordering::Acquire) != round {
+            return false;
+        }
+        let Some(addr) = cluster.view().fabric_of(source).map(str::to_owned) else {
+            return false;
+        };
+        let mut req = Vec::with_capacity(64);
+        let name = ns.name.as_bytes();
+        req.push(name.len().min(255) as u8);
+        req.extend_from_slice(name.get(..255.min(name.len())).unwrap_or_default());
+        req.extend_from_slice(&(pid as u16).to_be_bytes());
+        match &cursor {
+            Some(d) => {
+                req.push(1);
+                req.extend_from_slice(d);
+            }
+            None => req.push(0),
+        }
+        let answer = match cluster.fabric.request(&addr, kind::MIGRATE, &req).await {
+            Ok((status::OK, a)) => a,
+            _ => {
+                tokio::time::sleep(RETRY_PAUSE).await;
+                continue;
+            }
+        };
+        let Some((&more, mut rest)) = answer.split_first() else {
+            tokio::time::sleep(RETRY_PAUSE).await;
+            continue;
+        };
+        while let Some((img, tail)) = image::decode(rest) {
+            rest = tail;
+            cursor = Some(img.digest);
+            match image::apply(&cluster.registry, &img) {
+                Ok(true) => cluster
+                    .stats
+                    .migrate_records_received
+                    .fetch_add(1, Ordering::Relaxed),
+                _ => cluster
+                    .stats
+                    .migrate_records_skipped
+                    .fetch_add(1, Ordering::Relaxed),
+            };
+        }
+        if more == 0 {
+            return true;
+        }
+    }
+}
+
+/// Answers a pull: the next batch of the partition's live records after the cursor.
+pub(crate) fn answer_pull(cluster: &Cluster, req: &[u8], out: &mut Vec<u8>) -> u8 {
+    let parse = || -> Option<(&[u8], usize, Option<Digest>)> {
+        let (&len, rest) = req.split_first()?;
+        let ns = rest.get(..len as usize)?;
+        let rest = rest.get(len as usize..)?;
+        let pid = u16::from_be_bytes([*rest.first()?, *rest.get(1)?]) as usize;
+        let cursor = match rest.get(2)? {
+            0 => None,
+            _ => Some(<[u8; DIGEST_SIZE]>::try_from(rest.get(3..3 + DIGEST_SIZE)?).ok()?),
+        };
+        Some((ns, pid, cursor))
+    };
+    let Some((ns_name, pid, cursor)) = parse() else {
+        return status::ERROR;
+    };
+    let Some(ns) = cluster.registry.get(ns_name) else {
+        return status::ERROR;
+    };
+    let Some(partition) = ns.partitions().get(pid) else {
+        return status::ERROR;
+    };
+    let now = aerie_record::time::now_secs();
+    out.push(0);
+    let idx = partition.lock();
+    let mut n = 0;
+    let mut more = false;
+    for (digest, rec) in idx.iter_from(cursor.as_ref()) {
+        if n >= BATCH_RECORDS || out.len() >= BATCH_BYTES {
+            more = true;
+            break;
+        }
+        if !ns.is_live(rec, now) {
+            continue;
+        }
+        image::encode(out, ns, digest, Some(rec), 0);
+        n += 1;
+    }
+    drop(idx);
+    if let Some(m) = out.first_mut() {
+        *m = u8::from(more);
+    }
+    cluster
+        .stats
+        .migrate_records_sent
+        .fetch_add(n as u64, Ordering::Relaxed);
+    status::OK
+}
