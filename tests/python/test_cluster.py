@@ -1,0 +1,120 @@
+"""Three `aerie server` processes forming a cluster (replication factor 2); the official
+Python client is given one seed only and must find, read from and write through all nodes."""
+
+import socket
+import time
+
+import pytest
+
+from conftest import AerieServer, locate_aerie_bin
+
+N_NODES = 3
+NS = "test"
+
+
+def free_port() -> int:
+    """A loopback port free for both TCP and UDP (fabric is TCP, heartbeat UDP)."""
+    for _ in range(64):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                try:
+                    u.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def node_config(node_id: int, fabric: int, heartbeat: int, seeds: list) -> str:
+    seed_lines = "".join(f"        mesh-seed-address-port 127.0.0.1 {p}\n" for p in seeds)
+    return f"""service {{
+    cluster-name aerie-py
+    node-id {node_id:X}
+}}
+network {{
+    service {{
+        address 127.0.0.1
+    }}
+    fabric {{
+        address 127.0.0.1
+        port {fabric}
+    }}
+    heartbeat {{
+        mode mesh
+        address 127.0.0.1
+        port {heartbeat}
+{seed_lines}        interval 100
+        timeout 10
+    }}
+}}
+namespace {NS} {{
+    replication-factor 2
+    storage-engine memory
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    binary = locate_aerie_bin()
+    ports = [(free_port(), free_port()) for _ in range(N_NODES)]
+    seeds = [hb for _, hb in ports]
+    nodes = []
+    try:
+        for i, (fabric, hb) in enumerate(ports):
+            nodes.append(AerieServer(binary, node_config(0xB0 + i, fabric, hb, seeds)))
+        yield nodes
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def info_value(client, node, command):
+    raw = client.info_single_node(command, node)
+    return raw.split("\t", 1)[-1].strip()
+
+
+def test_one_seed_sees_every_node_and_routes_through_all(cluster):
+    import aerospike
+
+    seed = cluster[0]
+    client = aerospike.client({"hosts": [(seed.host, seed.port)]}).connect()
+    try:
+        deadline = time.monotonic() + 20
+        want = sorted((n.host, n.port) for n in cluster)
+        while sorted(client.get_nodes()) != want:
+            assert time.monotonic() < deadline, f"get_nodes() = {client.get_nodes()}, want {want}"
+            time.sleep(0.2)
+            client.close()
+            client = aerospike.client({"hosts": [(seed.host, seed.port)]}).connect()
+
+        keys = [(NS, "py", i) for i in range(300)]
+        for i, k in enumerate(keys):
+            client.put(k, {"v": i, "s": f"value-{i}"})
+        for i, k in enumerate(keys):
+            _, meta, bins = client.get(k)
+            assert bins == {"v": i, "s": f"value-{i}"}
+            assert meta["gen"] == 1
+        client.increment(keys[0], "v", 5)
+        assert client.get(keys[0])[2]["v"] == 5
+        client.remove(keys[1])
+        with pytest.raises(aerospike.exception.RecordNotFound):
+            client.get(keys[1])
+
+        # Each node masters about a third of the records, and holds a replica of as many.
+        names = [n["node_name"] for n in client.get_node_names()]
+        masters, proles = [], []
+        for name in names:
+            stats = dict(
+                kv.split("=", 1) for kv in info_value(client, name, f"namespace/{NS}").split(";") if "=" in kv
+            )
+            masters.append(int(stats["master_objects"]))
+            proles.append(int(stats["prole_objects"]))
+            assert info_value(client, name, "cluster-size") == str(N_NODES)
+        assert sum(masters) == 299, masters
+        assert sum(proles) == 299, proles
+        assert all(m > 50 for m in masters), masters
+    finally:
+        client.close()
