@@ -103,6 +103,13 @@ def test_one_seed_sees_every_node_and_routes_through_all(cluster):
         with pytest.raises(aerospike.exception.RecordNotFound):
             client.get(keys[1])
 
+        # Batch writes are replicated too.
+        from aerospike_helpers.operations import operations as op
+
+        batch_keys = [(NS, "py", 1000 + i) for i in range(100)]
+        res = client.batch_operate(batch_keys, [op.write("b", 7)])
+        assert all(r.result == 0 for r in res.batch_records), [r.result for r in res.batch_records]
+
         # Each node masters about a third of the records, and holds a replica of as many.
         names = [n["node_name"] for n in client.get_node_names()]
         masters, proles = [], []
@@ -113,8 +120,8 @@ def test_one_seed_sees_every_node_and_routes_through_all(cluster):
             masters.append(int(stats["master_objects"]))
             proles.append(int(stats["prole_objects"]))
             assert info_value(client, name, "cluster-size") == str(N_NODES)
-        assert sum(masters) == 299, masters
-        assert sum(proles) == 299, proles
+        assert sum(masters) == 399, masters
+        assert sum(proles) == 399, proles
         assert all(m > 50 for m in masters), masters
     finally:
         client.close()

@@ -12,6 +12,7 @@
 //! Clustering runs when the `heartbeat` stanza lists at least one `mesh-seed-address-port`;
 //! otherwise the node is a one-node cluster and nothing here touches the request path.
 
+mod batch;
 pub mod fabric;
 pub mod image;
 pub mod membership;

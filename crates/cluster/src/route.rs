@@ -62,7 +62,7 @@ impl Cluster {
             return false;
         }
         let Some(t) = target(body) else {
-            return false;
+            return self.handle_batch(body, out).await;
         };
         let Some(ns) = self.registry.get(t.ns) else {
             return false;
@@ -135,43 +135,86 @@ impl Cluster {
             .get(start + PROTO_HEADER_SIZE + 5)
             .copied()
             .unwrap_or(ResultCode::ServerError.code());
-        let deleted_missing = rc == ResultCode::NotFound.code();
-        if (rc != ResultCode::Ok.code() && !deleted_missing)
-            || !owners.iter().any(|&o| o != self.node_id)
-        {
+        // A failed write changed nothing, except a delete of an expired record (not found).
+        if rc != ResultCode::Ok.code() && rc != ResultCode::NotFound.code() {
             return;
         }
-        let Some(ns) = self.registry.get(t.ns) else {
+        if !owners.iter().any(|&o| o != self.node_id) {
             return;
+        }
+        self.replicate(&[(t.ns, t.digest)]).await;
+    }
+
+    /// A batch with writing rows: executed here, then every written record's state is
+    /// shipped to its other owners before the reply is released. Other batches are left to
+    /// the caller.
+    async fn handle_batch(&self, body: &[u8], out: &mut Vec<u8>) -> bool {
+        let Ok(msg) = Msg::parse(body) else {
+            return false;
         };
-        // The state after the write, read under the lock: concurrent writes to one record
-        // each ship the then-current state, and replicas keep the newest.
-        let mut img = Vec::with_capacity(128);
-        {
-            let idx = ns.partition(&t.digest).lock();
-            let rec = idx.get(&t.digest);
-            if rec.is_none() && !deleted_missing && rc != ResultCode::Ok.code() {
-                return;
+        if msg.header.info1 & info1::BATCH == 0 && !msg.fields.has(field::BATCH_INDEX) {
+            return false;
+        }
+        let written = match crate::batch::written_rows(&msg) {
+            Some(w) if !w.is_empty() => w,
+            _ => return false,
+        };
+        aerie_transaction::dispatch(&self.registry, body, out);
+        self.replicate(&written).await;
+        true
+    }
+
+    /// Ships the current state of each record (an image, or a tombstone when it is gone)
+    /// to the partition's other owners, one request per node, and waits for them all.
+    async fn replicate(&self, records: &[(&[u8], Digest)]) {
+        let mut per_node: Vec<(u64, Vec<u8>)> = Vec::new();
+        for (ns_name, digest) in records {
+            let Some(ns) = self.registry.get(ns_name) else {
+                continue;
+            };
+            let table = ns.ownership();
+            let Some(owners) = table.owners.get(partition_id(digest) as usize) else {
+                continue;
+            };
+            if !owners.iter().any(|&o| o != self.node_id) {
+                continue;
             }
-            image::encode(&mut img, ns, &t.digest, rec, aerie_record::time::now_ms());
+            // The state after the write, read under the lock: concurrent writes to one
+            // record each ship the then-current state, and replicas keep the newest.
+            let mut img = Vec::with_capacity(128);
+            {
+                let idx = ns.partition(digest).lock();
+                image::encode(
+                    &mut img,
+                    ns,
+                    digest,
+                    idx.get(digest),
+                    aerie_record::time::now_ms(),
+                );
+            }
+            // Every other owner: the replicas, or (when this node serves a partition still
+            // filling at its new master) the master too.
+            for &o in owners.iter().filter(|&&o| o != self.node_id) {
+                match per_node.iter_mut().find(|(n, _)| *n == o) {
+                    Some((_, buf)) => buf.extend_from_slice(&img),
+                    None => per_node.push((o, img.clone())),
+                }
+            }
+        }
+        if per_node.is_empty() {
+            return;
         }
         let view = self.view();
-        // Every other owner: the replicas, or (when this node serves a partition still
-        // filling at its new master) the master too.
-        let sends = owners
-            .iter()
-            .filter(|&&o| o != self.node_id)
-            .filter_map(|&r| {
-                let addr = view.fabric_of(r)?.to_owned();
-                let img = &img;
-                Some(async move {
-                    let ok = matches!(
-                        self.fabric.request(&addr, kind::REPLICA, img).await,
-                        Ok((status::OK, _))
-                    );
-                    (r, ok)
-                })
-            });
+        let sends = per_node.iter().filter_map(|(node, buf)| {
+            let addr = view.fabric_of(*node)?.to_owned();
+            Some(async move {
+                let ok = matches!(
+                    self.fabric.request(&addr, kind::REPLICA, buf).await,
+                    Ok((status::OK, _))
+                );
+                (*node, ok)
+            })
+        });
         for (replica, ok) in futures_join(sends).await {
             self.stats
                 .replica_writes_sent
@@ -268,26 +311,30 @@ async fn serve_peer(stream: TcpStream, cluster: &Cluster) -> std::io::Result<()>
                 cluster.serve_proxied(&buf, &mut out).await;
                 status::OK
             }
-            kind::REPLICA => match image::decode(&buf) {
-                Some((img, _)) => match image::apply(&cluster.registry, &img) {
-                    Ok(_) => {
-                        cluster
-                            .stats
-                            .replica_writes_applied
-                            .fetch_add(1, Ordering::Relaxed);
-                        status::OK
-                    }
-                    Err(e) => {
-                        tracing::warn!("replica write refused: {e}");
-                        status::ERROR
-                    }
-                },
-                None => status::ERROR,
-            },
+            kind::REPLICA => apply_replica_writes(cluster, &buf),
             kind::MIGRATE => crate::migrate::answer_pull(cluster, &buf, &mut out),
             _ => status::ERROR,
         };
         write_frame(conn.get_mut(), st, &out).await?;
     }
     Ok(())
+}
+
+/// Applies every image of a replica-write request.
+fn apply_replica_writes(cluster: &Cluster, mut buf: &[u8]) -> u8 {
+    while !buf.is_empty() {
+        let Some((img, rest)) = image::decode(buf) else {
+            return status::ERROR;
+        };
+        buf = rest;
+        if let Err(e) = image::apply(&cluster.registry, &img) {
+            tracing::warn!("replica write refused: {e}");
+            return status::ERROR;
+        }
+        cluster
+            .stats
+            .replica_writes_applied
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    status::OK
 }
