@@ -21,6 +21,9 @@ pub mod kind {
     pub const REPLICA: u8 = 2;
     /// A batch of record images migrating into a partition.
     pub const MIGRATE: u8 = 3;
+    /// Which partitions of a namespace are still filling at the peer, if its cluster key
+    /// matches the asker's.
+    pub const FILL_STATUS: u8 = 4;
 }
 
 /// Answer statuses.

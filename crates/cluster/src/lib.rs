@@ -53,6 +53,9 @@ pub struct ClusterStats {
     pub migrate_records_received: AtomicU64,
     /// Received records that were older than the node's own copy.
     pub migrate_records_skipped: AtomicU64,
+    /// Partitions (and their records) removed here once their owners had filled them.
+    pub migrate_partitions_dropped: AtomicU64,
+    pub migrate_records_dropped: AtomicU64,
     /// Membership changes acted on.
     pub cluster_changes: AtomicU64,
 }
@@ -203,6 +206,7 @@ impl Cluster {
             "clustering on"
         );
         tokio::spawn(follow(cluster.clone(), membership));
+        tokio::spawn(migrate::balance(cluster.clone()));
         Ok(cluster)
     }
 
@@ -263,12 +267,15 @@ impl Cluster {
                 .map(|m| m.fabric.clone())
                 .collect::<Vec<_>>(),
         );
+        let view = Arc::new(view);
+        // Fill flags first, then the view: a peer that sees the new cluster key in a
+        // fill-status answer sees this node's fills too (see `balance`).
+        migrate::start(self.clone(), view.clone(), changes);
         self.alone.store(ids.len() <= 1, Ordering::Relaxed);
-        *self.view.write() = Arc::new(view);
+        *self.view.write() = view;
         self.peers_generation.fetch_add(1, Ordering::Relaxed);
         self.partition_generation.fetch_add(1, Ordering::Relaxed);
         self.stats.cluster_changes.fetch_add(1, Ordering::Relaxed);
-        migrate::start(self.clone(), changes);
     }
 }
 

@@ -16,7 +16,7 @@ use aerie_record::{Digest, DIGEST_SIZE, N_PARTITIONS};
 use tokio::sync::Semaphore;
 
 use crate::fabric::{kind, status};
-use crate::{image, Cluster};
+use crate::{image, Cluster, View};
 
 /// Records per pull answer.
 const BATCH_RECORDS: usize = 512;
@@ -54,10 +54,10 @@ impl FillState {
 /// Decides what this node must pull after a map change and starts pulling.
 pub(crate) fn start(
     cluster: Arc<Cluster>,
+    view: Arc<View>,
     changes: Vec<(Arc<Namespace>, Arc<OwnershipTable>, Arc<OwnershipTable>)>,
 ) {
     let round = cluster.migration_round.fetch_add(1, Ordering::AcqRel) + 1;
-    let view = cluster.view();
     let me = cluster.node_id;
     let alive = |n: &u64| *n != me && view.members.iter().any(|m| m.node_id == *n);
     let mut work = Vec::new();
@@ -116,8 +116,9 @@ pub(crate) fn start(
                 return;
             }
             let cluster = cluster.clone();
+            let view = view.clone();
             tasks.spawn(async move {
-                if fill_partition(&cluster, &ns, pid, source, round).await {
+                if fill_partition(&cluster, &view, &ns, pid, source, round).await {
                     if let Some(f) = fill.filling.get(pid) {
                         f.store(false, Ordering::Release);
                     }
@@ -146,6 +147,7 @@ pub(crate) fn start(
 /// superseded this round first.
 async fn fill_partition(
     cluster: &Cluster,
+    view: &View,
     ns: &Namespace,
     pid: usize,
     source: u64,
@@ -156,7 +158,7 @@ async fn fill_partition(
         if cluster.migration_round.load(Ordering::Acquire) != round {
             return false;
         }
-        let Some(addr) = cluster.view().fabric_of(source).map(str::to_owned) else {
+        let Some(addr) = view.fabric_of(source).map(str::to_owned) else {
             return false;
         };
         let mut req = Vec::with_capacity(64);
@@ -249,4 +251,119 @@ pub(crate) fn answer_pull(cluster: &Cluster, req: &[u8], out: &mut Vec<u8>) -> u
         .migrate_records_sent
         .fetch_add(n as u64, Ordering::Relaxed);
     status::OK
+}
+
+/// Answers a fill-status request (`u64 cluster key ‖ namespace`): a bitmap of the
+/// namespace's partitions still filling here, or an error when the keys differ (the two
+/// nodes do not act on the same member list yet).
+pub(crate) fn answer_fill_status(cluster: &Cluster, req: &[u8], out: &mut Vec<u8>) -> u8 {
+    let Some((key, ns)) = req.split_first_chunk::<8>() else {
+        return status::ERROR;
+    };
+    if u64::from_be_bytes(*key) != cluster.view().key {
+        return status::ERROR;
+    }
+    let Some(fill) = cluster.fill.get(ns) else {
+        return status::ERROR;
+    };
+    let start = out.len();
+    out.resize(start + N_PARTITIONS / 8, 0);
+    for (pid, f) in fill.filling.iter().enumerate() {
+        if f.load(Ordering::Acquire) {
+            if let Some(b) = out.get_mut(start + pid / 8) {
+                *b |= 0x80 >> (pid % 8);
+            }
+        }
+    }
+    status::OK
+}
+
+/// How often a node looks for partitions it holds but no longer owns.
+const BALANCE_PERIOD: Duration = Duration::from_secs(1);
+
+/// Removes the records of partitions this node no longer owns, once every owner of such a
+/// partition reports it filled under the same member list. Until then the node keeps them:
+/// it may be the source an owner is filling from.
+pub(crate) async fn balance(cluster: Arc<Cluster>) {
+    let mut tick = tokio::time::interval(BALANCE_PERIOD);
+    loop {
+        tick.tick().await;
+        if cluster.is_alone() {
+            continue;
+        }
+        let view = cluster.view();
+        for ns in cluster.registry.iter() {
+            let table = ns.ownership();
+            let stale: Vec<usize> = (0..N_PARTITIONS)
+                .filter(|&pid| {
+                    table
+                        .owners
+                        .get(pid)
+                        .is_some_and(|o| !o.contains(&cluster.node_id))
+                        && ns
+                            .partitions()
+                            .get(pid)
+                            .is_some_and(|p| !p.lock().is_empty())
+                })
+                .collect();
+            if stale.is_empty() {
+                continue;
+            }
+            let mut req = view.key.to_be_bytes().to_vec();
+            req.extend_from_slice(ns.name.as_bytes());
+            let mut filling = vec![0u8; N_PARTITIONS / 8];
+            let mut complete = true;
+            for m in view.members.iter().filter(|m| m.node_id != cluster.node_id) {
+                match cluster
+                    .fabric
+                    .request(&m.fabric, kind::FILL_STATUS, &req)
+                    .await
+                {
+                    Ok((status::OK, bits)) if bits.len() == filling.len() => {
+                        for (f, b) in filling.iter_mut().zip(bits) {
+                            *f |= b;
+                        }
+                    }
+                    _ => complete = false,
+                }
+            }
+            // Only act on answers about the map this node still has.
+            if !complete || cluster.view().key != view.key || !Arc::ptr_eq(&table, &ns.ownership())
+            {
+                continue;
+            }
+            for pid in stale {
+                let busy = filling
+                    .get(pid / 8)
+                    .is_some_and(|b| b & (0x80 >> (pid % 8)) != 0);
+                if !busy {
+                    drop_partition(&cluster, ns, pid);
+                }
+            }
+        }
+    }
+}
+
+/// Removes every record of a partition this node does not own.
+fn drop_partition(cluster: &Cluster, ns: &Namespace, pid: usize) {
+    let Some(p) = ns.partitions().get(pid) else {
+        return;
+    };
+    let mut idx = p.lock();
+    let digests: Vec<Digest> = idx.iter_from(None).map(|(d, _)| *d).collect();
+    let mut n = 0u64;
+    for d in &digests {
+        if matches!(ns.delete_record(&mut idx, d), Ok(Some(_))) {
+            n += 1;
+        }
+    }
+    drop(idx);
+    cluster
+        .stats
+        .migrate_partitions_dropped
+        .fetch_add(1, Ordering::Relaxed);
+    cluster
+        .stats
+        .migrate_records_dropped
+        .fetch_add(n, Ordering::Relaxed);
 }

@@ -313,6 +313,7 @@ async fn serve_peer(stream: TcpStream, cluster: &Cluster) -> std::io::Result<()>
             }
             kind::REPLICA => apply_replica_writes(cluster, &buf),
             kind::MIGRATE => crate::migrate::answer_pull(cluster, &buf, &mut out),
+            kind::FILL_STATUS => crate::migrate::answer_fill_status(cluster, &buf, &mut out),
             _ => status::ERROR,
         };
         write_frame(conn.get_mut(), st, &out).await?;

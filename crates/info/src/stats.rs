@@ -232,6 +232,8 @@ fn push_cluster_stats(ctx: &NodeContext, out: &mut String) {
         "migrate_records_sent" => get(&c.migrate_records_sent),
         "migrate_records_received" => get(&c.migrate_records_received),
         "migrate_records_skipped" => get(&c.migrate_records_skipped),
+        "migrate_partitions_dropped" => get(&c.migrate_partitions_dropped),
+        "migrate_records_dropped" => get(&c.migrate_records_dropped),
         "proxy_initiated" => get(&c.proxy_initiated),
         "proxy_errors" => get(&c.proxy_errors),
         "replica_writes_sent" => get(&c.replica_writes_sent),

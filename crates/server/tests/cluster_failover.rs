@@ -83,15 +83,37 @@ async fn verify(client: &Client, acked: &BTreeMap<i64, i64>) -> Vec<(i64, String
     bad
 }
 
-fn master_objects(cluster: &TestCluster) -> Vec<u64> {
+fn ns_stat(cluster: &TestCluster, stat: &str) -> Vec<u64> {
     cluster
         .addrs()
         .iter()
         .map(|a| {
             let ns = info(*a, &format!("namespace/{NS}")).expect("namespace info");
-            stat_value(&ns, "master_objects").expect("master_objects")
+            stat_value(&ns, stat).unwrap_or_else(|| panic!("no {stat} in {ns}"))
         })
         .collect()
+}
+
+fn master_objects(cluster: &TestCluster) -> Vec<u64> {
+    ns_stat(cluster, "master_objects")
+}
+
+/// Waits until the nodes hold exactly two copies of every record (a master and a
+/// replica): partitions a node no longer owns are dropped once their owners are filled.
+async fn wait_two_copies(cluster: &TestCluster) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let masters: u64 = master_objects(cluster).iter().sum();
+        let objects = ns_stat(cluster, "objects");
+        if objects.iter().sum::<u64>() == 2 * masters {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "objects {objects:?} are not twice the {masters} master copies"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,6 +184,7 @@ async fn kill_restart_and_grow_under_load_lose_no_acknowledged_write() {
         masters.iter().all(|&m| m > total as u64 / 5),
         "unbalanced masters: {masters:?}"
     );
+    wait_two_copies(&cluster).await;
 
     // A fourth node joins under more load.
     let acked_count = Arc::new(AtomicUsize::new(0));
