@@ -270,7 +270,8 @@ impl Cluster {
         let view = Arc::new(view);
         // Fill flags first, then the view: a peer that sees the new cluster key in a
         // fill-status answer sees this node's fills too (see `balance`).
-        migrate::start(self.clone(), view.clone(), changes);
+        let old_view = self.view();
+        migrate::start(self.clone(), &old_view, view.clone(), changes);
         self.alone.store(ids.len() <= 1, Ordering::Relaxed);
         *self.view.write() = view;
         self.peers_generation.fetch_add(1, Ordering::Relaxed);

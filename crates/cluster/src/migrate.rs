@@ -4,6 +4,11 @@
 //! proxied to the source, which still has every record; the source's writes are replicated
 //! to all current owners, this node included. Received records merge newest-wins.
 //!
+//! Every owner also merges each partition it owns from nodes that joined since the last
+//! member list: a restarted node or the other side of a healed network split may hold
+//! writes that no one here has. Once every owner of a partition reports it filled, nodes
+//! that hold it without owning it drop their copy ([`balance`]).
+//!
 //! Pull request (`kind::MIGRATE`): `u8 ns length ‖ ns ‖ u16 partition ‖ u8 has-cursor ‖
 //! [digest]`. Answer: `u8 more ‖ record images…`.
 
@@ -54,12 +59,21 @@ impl FillState {
 /// Decides what this node must pull after a map change and starts pulling.
 pub(crate) fn start(
     cluster: Arc<Cluster>,
+    old_view: &View,
     view: Arc<View>,
     changes: Vec<(Arc<Namespace>, Arc<OwnershipTable>, Arc<OwnershipTable>)>,
 ) {
     let round = cluster.migration_round.fetch_add(1, Ordering::AcqRel) + 1;
     let me = cluster.node_id;
     let alive = |n: &u64| *n != me && view.members.iter().any(|m| m.node_id == *n);
+    // Nodes that were not in the last member list (a restarted node, the other side of a
+    // healed split) may hold writes nobody here has: every owner merges their copy too.
+    let joined: Vec<u64> = view
+        .members
+        .iter()
+        .map(|m| m.node_id)
+        .filter(|&n| n != me && !old_view.members.iter().any(|m| m.node_id == n))
+        .collect();
     let mut work = Vec::new();
     for (ns, old, new) in changes {
         let Some(fill) = cluster.fill.get(ns.name.as_bytes()).cloned() else {
@@ -75,22 +89,30 @@ pub(crate) fn start(
             };
             let old_o = old.owners.get(pid).map(Vec::as_slice).unwrap_or_default();
             let owner_now = new_o.contains(&me);
-            let was_filling = flag.load(Ordering::Acquire);
-            let needs = owner_now && (!old_o.contains(&me) || was_filling);
-            // The source: the first earlier owner still here (or the one in use).
             let prev_src = src.load(Ordering::Acquire);
-            let source = if was_filling && alive(&prev_src) {
-                Some(prev_src)
-            } else {
-                old_o.iter().copied().find(|n| alive(n))
-            };
-            match (needs, source) {
-                (true, Some(s)) => {
-                    src.store(s, Ordering::Release);
-                    flag.store(true, Ordering::Release);
-                    work.push((ns.clone(), fill.clone(), pid, s));
+            let was_filling = flag.load(Ordering::Acquire) && prev_src != 0;
+            // A new owner (or one still filling) fills from an earlier owner still here —
+            // the one in use if it is — and until then proxies requests to it.
+            let primary = if owner_now && (!old_o.contains(&me) || was_filling) {
+                if was_filling && alive(&prev_src) {
+                    Some(prev_src)
+                } else {
+                    old_o.iter().copied().find(|n| alive(n))
                 }
-                _ => flag.store(false, Ordering::Release),
+            } else {
+                None
+            };
+            let mut sources: Vec<u64> = primary.into_iter().collect();
+            if owner_now {
+                sources.extend(joined.iter().copied().filter(|j| Some(*j) != primary));
+            }
+            if sources.is_empty() {
+                flag.store(false, Ordering::Release);
+                src.store(0, Ordering::Release);
+            } else {
+                src.store(primary.unwrap_or(0), Ordering::Release);
+                flag.store(true, Ordering::Release);
+                work.push((ns.clone(), fill.clone(), pid, sources));
             }
         }
     }
@@ -101,14 +123,14 @@ pub(crate) fn start(
     if !work.is_empty() {
         tracing::info!(
             partitions = work.len(),
-            "migrations: filling partitions from their previous owners"
+            "migrations: filling partitions from their previous owners and joined nodes"
         );
     }
     let total = work.len();
     let gate = Arc::new(Semaphore::new(cluster.migrate_max_partitions.max(1)));
     tokio::spawn(async move {
         let mut tasks = tokio::task::JoinSet::new();
-        for (ns, fill, pid, source) in work {
+        for (ns, fill, pid, sources) in work {
             let Ok(permit) = gate.clone().acquire_owned().await else {
                 return;
             };
@@ -118,7 +140,11 @@ pub(crate) fn start(
             let cluster = cluster.clone();
             let view = view.clone();
             tasks.spawn(async move {
-                if fill_partition(&cluster, &view, &ns, pid, source, round).await {
+                let mut filled = true;
+                for source in sources {
+                    filled &= fill_partition(&cluster, &view, &ns, pid, source, round).await;
+                }
+                if filled {
                     if let Some(f) = fill.filling.get(pid) {
                         f.store(false, Ordering::Release);
                     }
