@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 /// Request kinds.
 pub mod kind {
@@ -86,9 +87,39 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
 #[derive(Debug, Default)]
 pub struct FabricClient {
     pools: Mutex<HashMap<String, Vec<BufReader<TcpStream>>>>,
+    /// The address outgoing connections start from: the node's fabric address, so peers
+    /// (and firewall rules) see node-to-node traffic come from it.
+    local_ip: Option<IpAddr>,
 }
 
 impl FabricClient {
+    /// A client whose connections start from `local_ip` (`None`: the kernel's choice).
+    pub fn new(local_ip: Option<IpAddr>) -> Self {
+        FabricClient {
+            pools: Mutex::default(),
+            local_ip,
+        }
+    }
+
+    async fn connect(&self, addr: &str) -> io::Result<TcpStream> {
+        let peer: SocketAddr = match addr.parse() {
+            Ok(a) => a,
+            Err(_) => tokio::net::lookup_host(addr)
+                .await?
+                .next()
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))?,
+        };
+        let socket = if peer.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        if let Some(ip) = self.local_ip.filter(|ip| ip.is_ipv4() == peer.is_ipv4()) {
+            socket.bind(SocketAddr::new(ip, 0))?;
+        }
+        socket.connect(peer).await
+    }
+
     /// Sends one request to `addr` and returns the answer's status and payload. A pooled
     /// connection that fails (the peer restarted) is retried once on a fresh one.
     pub async fn request(&self, addr: &str, tag: u8, payload: &[u8]) -> io::Result<(u8, Vec<u8>)> {
@@ -98,7 +129,7 @@ impl FabricClient {
                 return Ok(answer);
             }
         }
-        let s = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+        let s = tokio::time::timeout(CONNECT_TIMEOUT, self.connect(addr))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "fabric connect timed out"))??;
         let _ = s.set_nodelay(true);

@@ -119,7 +119,13 @@ pub struct Cluster {
 pub const MIGRATE_CONCURRENCY: usize = 4;
 
 impl Cluster {
-    fn new(node_id: NodeId, enabled: bool, me: Member, registry: Arc<Registry>) -> Self {
+    fn new(
+        node_id: NodeId,
+        enabled: bool,
+        me: Member,
+        registry: Arc<Registry>,
+        fabric: fabric::FabricClient,
+    ) -> Self {
         Cluster {
             node_id,
             enabled,
@@ -128,7 +134,7 @@ impl Cluster {
             peers_generation: AtomicU64::new(1),
             partition_generation: AtomicU64::new(1),
             stats: ClusterStats::default(),
-            fabric: fabric::FabricClient::default(),
+            fabric,
             migration_round: AtomicU64::new(0),
             migrate_max_partitions: MIGRATE_CONCURRENCY,
             fill: registry
@@ -146,7 +152,13 @@ impl Cluster {
             service,
             fabric: String::new(),
         };
-        Arc::new(Self::new(node_id, false, me, registry))
+        Arc::new(Self::new(
+            node_id,
+            false,
+            me,
+            registry,
+            fabric::FabricClient::default(),
+        ))
     }
 
     /// Starts the fabric listener and membership when seeds are configured; otherwise
@@ -183,7 +195,13 @@ impl Cluster {
             service: service.clone(),
             fabric: fabric_addr.clone(),
         };
-        let cluster = Arc::new(Self::new(node_id, true, me, registry));
+        let local_ip = fab
+            .address
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .filter(|ip| !ip.is_unspecified());
+        let client = fabric::FabricClient::new(local_ip);
+        let cluster = Arc::new(Self::new(node_id, true, me, registry, client));
         tokio::spawn(route::serve_fabric(listener, cluster.clone()));
         let info = membership::SelfInfo {
             node_id,

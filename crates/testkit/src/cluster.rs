@@ -13,6 +13,8 @@ use crate::process::{ServerBuilder, ServerProcess};
 #[derive(Debug, Clone)]
 pub struct NodeSpec {
     pub node_id: u64,
+    /// The loopback address every listener of the node binds.
+    pub ip: Ipv4Addr,
     pub fabric_port: u16,
     pub heartbeat_port: u16,
 }
@@ -28,10 +30,15 @@ pub struct TestCluster {
 
 /// A port free for both TCP and UDP on 127.0.0.1 at the time of the call.
 pub fn free_port() -> io::Result<u16> {
+    free_port_on(Ipv4Addr::LOCALHOST)
+}
+
+/// A port free for both TCP and UDP on `ip` at the time of the call.
+pub fn free_port_on(ip: Ipv4Addr) -> io::Result<u16> {
     for _ in 0..64 {
-        let tcp = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let tcp = TcpListener::bind((ip, 0))?;
         let port = tcp.local_addr()?.port();
-        if UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+        if UdpSocket::bind((ip, port)).is_ok() {
             return Ok(port);
         }
     }
@@ -47,14 +54,26 @@ impl TestCluster {
     /// A node does not start or the cluster does not form within the timeout.
     #[must_use]
     pub fn start(bin: impl Into<PathBuf>, n: usize, namespaces: &str) -> Self {
+        Self::start_at(bin, &vec![Ipv4Addr::LOCALHOST; n], namespaces)
+    }
+
+    /// [`start`](Self::start) with node `i` on loopback address `ips[i]` (all its
+    /// listeners, and the source of its outgoing fabric connections).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    #[must_use]
+    pub fn start_at(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &str) -> Self {
+        let n = ips.len();
         let mut c = TestCluster {
             bin: bin.into(),
             namespaces: namespaces.to_owned(),
             specs: Vec::new(),
             nodes: Vec::new(),
         };
-        for _ in 0..n {
-            c.specs.push(c.new_spec());
+        for &ip in ips {
+            c.specs.push(c.new_spec(ip));
         }
         for i in 0..n {
             let p = c.spawn(i);
@@ -64,12 +83,13 @@ impl TestCluster {
         c
     }
 
-    fn new_spec(&self) -> NodeSpec {
+    fn new_spec(&self, ip: Ipv4Addr) -> NodeSpec {
         let n = self.specs.len() as u64;
         NodeSpec {
             node_id: 0xA1E0_0000_0000_0001 + n,
-            fabric_port: free_port().unwrap_or_else(|e| panic!("no free port: {e}")),
-            heartbeat_port: free_port().unwrap_or_else(|e| panic!("no free port: {e}")),
+            ip,
+            fabric_port: free_port_on(ip).unwrap_or_else(|e| panic!("no free port: {e}")),
+            heartbeat_port: free_port_on(ip).unwrap_or_else(|e| panic!("no free port: {e}")),
         }
     }
 
@@ -81,19 +101,23 @@ impl TestCluster {
             .iter()
             .map(|s| {
                 format!(
-                    "        mesh-seed-address-port 127.0.0.1 {}\n",
-                    s.heartbeat_port
+                    "        mesh-seed-address-port {} {}\n",
+                    s.ip, s.heartbeat_port
                 )
             })
             .collect();
         format!(
             "service {{\n    cluster-name aerie-test\n    node-id {:X}\n}}\n\
-             network {{\n    service {{\n        address 127.0.0.1\n    }}\n\
-             \x20   fabric {{\n        address 127.0.0.1\n        port {}\n    }}\n\
-             \x20   heartbeat {{\n        mode mesh\n        address 127.0.0.1\n        port {}\n{seeds}\
+             network {{\n    service {{\n        address {ip}\n    }}\n\
+             \x20   fabric {{\n        address {ip}\n        port {}\n    }}\n\
+             \x20   heartbeat {{\n        mode mesh\n        address {ip}\n        port {}\n{seeds}\
              \x20       interval 100\n        timeout 10\n    }}\n\
              \x20   http {{\n        enabled false\n    }}\n}}\n{}",
-            spec.node_id, spec.fabric_port, spec.heartbeat_port, self.namespaces
+            spec.node_id,
+            spec.fabric_port,
+            spec.heartbeat_port,
+            self.namespaces,
+            ip = spec.ip,
         )
     }
 
@@ -154,7 +178,7 @@ impl TestCluster {
 
     /// Adds a node (its seeds are every node's heartbeat port) and returns its index.
     pub fn add_node(&mut self) -> usize {
-        self.specs.push(self.new_spec());
+        self.specs.push(self.new_spec(Ipv4Addr::LOCALHOST));
         let i = self.specs.len() - 1;
         let p = self.spawn(i);
         self.nodes.push(Some(p));
