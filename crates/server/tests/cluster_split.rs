@@ -51,17 +51,25 @@ fn split_both_sides_serve_and_heal_newest_wins() {
         return;
     }
     let exe = std::env::current_exe().expect("test binary path");
-    let status = Command::new("ip")
+    let run = Command::new("ip")
         .args(["netns", "exec", &name])
         .arg(exe)
         .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
         .env(INNER_ENV, "1")
-        .status();
+        .output();
     let _ = ip(&["netns", "del", &name]);
-    let status = status.expect("ip netns exec");
+    let run = run.expect("ip netns exec");
+    // The inner run's output, indented so its libtest summary is not counted twice.
+    for line in String::from_utf8_lossy(&run.stdout)
+        .lines()
+        .chain(String::from_utf8_lossy(&run.stderr).lines())
+    {
+        println!("  [netns] {line}");
+    }
     assert!(
-        status.success(),
-        "the test inside the namespace failed: {status}"
+        run.status.success(),
+        "the test inside the namespace failed: {}",
+        run.status
     );
 }
 
