@@ -90,6 +90,12 @@ def test_one_seed_sees_every_node_and_routes_through_all(cluster):
             client.close()
             client = aerospike.client({"hosts": [(seed.host, seed.port)]}).connect()
 
+        # Every node has settled on the three-node member list.
+        names = [n["node_name"] for n in client.get_node_names()]
+        while any(info_value(client, n, "cluster-size") != str(N_NODES) for n in names):
+            assert time.monotonic() < deadline, "the nodes did not settle"
+            time.sleep(0.1)
+
         keys = [(NS, "py", i) for i in range(300)]
         for i, k in enumerate(keys):
             client.put(k, {"v": i, "s": f"value-{i}"})
@@ -123,5 +129,62 @@ def test_one_seed_sees_every_node_and_routes_through_all(cluster):
         assert sum(masters) == 399, masters
         assert sum(proles) == 399, proles
         assert all(m > 50 for m in masters), masters
+    finally:
+        client.close()
+
+
+def test_index_udf_and_truncate_reach_every_node(cluster, tmp_path):
+    import aerospike
+
+    seed = cluster[0]
+    client = aerospike.client({"hosts": [(seed.host, seed.port)]}).connect()
+    try:
+        deadline = time.monotonic() + 20
+        while len(client.get_nodes()) != N_NODES:
+            assert time.monotonic() < deadline, client.get_nodes()
+            time.sleep(0.2)
+            client.close()
+            client = aerospike.client({"hosts": [(seed.host, seed.port)]}).connect()
+        names = [n["node_name"] for n in client.get_node_names()]
+        while any(info_value(client, n, "cluster-size") != str(N_NODES) for n in names):
+            assert time.monotonic() < deadline, "the nodes did not settle"
+            time.sleep(0.1)
+
+        client.index_integer_create(NS, "smd", "n", "smd_n_idx")
+        udf = tmp_path / "smd_mod.lua"
+        udf.write_text("function hello(rec)\n  return 1\nend\n")
+        client.udf_put(str(udf))
+        for i in range(60):
+            client.put((NS, "smd", i), {"n": i})
+
+        def everywhere(command, needle):
+            deadline = time.monotonic() + 10
+            while True:
+                answers = {n: info_value(client, n, command) for n in names}
+                if all(needle in a for a in answers.values()):
+                    return
+                assert time.monotonic() < deadline, f"{command}: {answers}"
+                time.sleep(0.1)
+
+        everywhere("sindex-list:ns=" + NS, "smd_n_idx")
+        everywhere("udf-list", "smd_mod.lua")
+
+        # A truncate sent to one node empties the set on all of them.
+        time.sleep(0.01)
+        client.truncate(NS, "smd", 0)
+        deadline = time.monotonic() + 10
+        while True:
+            counts = []
+            for n in names:
+                sets = info_value(client, n, f"sets/{NS}/smd")
+                stats = dict(kv.split("=", 1) for kv in sets.split(":") if "=" in kv)
+                counts.append(int(stats.get("objects", "0")))
+            if counts == [0] * N_NODES:
+                break
+            assert time.monotonic() < deadline, counts
+            time.sleep(0.1)
+        for i in range(60):
+            with pytest.raises(aerospike.exception.RecordNotFound):
+                client.get((NS, "smd", i))
     finally:
         client.close()

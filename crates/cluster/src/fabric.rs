@@ -25,6 +25,8 @@ pub mod kind {
     /// Which partitions of a namespace are still filling at the peer, if its cluster key
     /// matches the asker's.
     pub const FILL_STATUS: u8 = 4;
+    /// System-metadata entries (info commands) to apply once.
+    pub const SMD: u8 = 5;
 }
 
 /// Answer statuses.

@@ -19,6 +19,7 @@ pub mod membership;
 mod migrate;
 pub mod placement;
 mod route;
+pub mod smd;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -113,6 +114,8 @@ pub struct Cluster {
     migrate_max_partitions: usize,
     /// Per namespace name: partitions still filling here.
     fill: HashMap<Vec<u8>, Arc<migrate::FillState>>,
+    /// System metadata log (index definitions, UDF modules, truncates).
+    smd: smd::Smd,
 }
 
 /// Partitions migrated at once per node.
@@ -141,6 +144,7 @@ impl Cluster {
                 .iter()
                 .map(|ns| (ns.name.as_bytes().to_vec(), Arc::default()))
                 .collect(),
+            smd: smd::Smd::default(),
             registry,
         }
     }
@@ -201,6 +205,15 @@ impl Cluster {
             .ok()
             .filter(|ip| !ip.is_unspecified());
         let client = fabric::FabricClient::new(local_ip);
+        // A clustered node claims no partition until its first member list settles, so
+        // clients do not send it writes that its cluster would not know about.
+        for ns in registry.iter() {
+            ns.set_ownership(aerie_namespace::OwnershipTable {
+                regime: 0,
+                n_replicas: 1,
+                owners: vec![Vec::new(); aerie_record::N_PARTITIONS],
+            });
+        }
         let cluster = Arc::new(Self::new(node_id, true, me, registry, client));
         tokio::spawn(route::serve_fabric(listener, cluster.clone()));
         let info = membership::SelfInfo {
@@ -290,6 +303,13 @@ impl Cluster {
         // fill-status answer sees this node's fills too (see `balance`).
         let old_view = self.view();
         migrate::start(self.clone(), &old_view, view.clone(), changes);
+        // Nodes that joined get the system metadata this node knows.
+        for m in &view.members {
+            if m.node_id != self.node_id && !old_view.members.iter().any(|o| o.node_id == m.node_id)
+            {
+                self.send_smd_log(m.fabric.clone());
+            }
+        }
         self.alone.store(ids.len() <= 1, Ordering::Relaxed);
         *self.view.write() = view;
         self.peers_generation.fetch_add(1, Ordering::Relaxed);

@@ -116,7 +116,9 @@ pub async fn start(
         service: me.service.clone(),
         fabric: me.fabric.clone(),
     };
-    let (tx, settled) = watch::channel(vec![me_member.clone()]);
+    // Empty until the first list settles: even a node that finds no peer waits for the
+    // quiet period before it claims any partition.
+    let (tx, settled) = watch::channel(Vec::new());
     tokio::spawn(settle(live, tx, me_member, quiet));
     Ok(Membership {
         _handle: handle,

@@ -228,8 +228,23 @@ impl Cluster {
         }
     }
 
-    /// Serves a proxied request here, whatever this node's map says (no second hop).
+    /// Serves a proxied request here (no second hop) when this node holds the partition;
+    /// otherwise answers TIMEOUT so the client retries on a newer map. (A node that has not
+    /// settled its first member list holds nothing.)
     async fn serve_proxied(&self, body: &[u8], out: &mut Vec<u8>) {
+        if let Some(t) = target(body) {
+            let holds = self.registry.get(t.ns).is_some_and(|ns| {
+                ns.ownership()
+                    .owners
+                    .get(partition_id(&t.digest) as usize)
+                    .is_some_and(|o| o.contains(&self.node_id))
+            });
+            if !holds {
+                self.stats.proxy_errors.fetch_add(1, Ordering::Relaxed);
+                error_reply(out, ResultCode::Timeout);
+                return;
+            }
+        }
         match target(body) {
             Some(t) if t.write => {
                 let owners = self
@@ -313,6 +328,7 @@ async fn serve_peer(stream: TcpStream, cluster: &Cluster) -> std::io::Result<()>
             }
             kind::REPLICA => apply_replica_writes(cluster, &buf),
             kind::MIGRATE => crate::migrate::answer_pull(cluster, &buf, &mut out),
+            kind::SMD => cluster.receive_smd(&buf),
             kind::FILL_STATUS => crate::migrate::answer_fill_status(cluster, &buf, &mut out),
             _ => status::ERROR,
         };

@@ -62,6 +62,13 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         latencies: aerie_info::Latencies::new(&config.namespaces),
         cluster,
     });
+    // System metadata from peers runs as the same info commands, here only.
+    let weak = Arc::downgrade(&ctx);
+    ctx.cluster.set_smd_handler(Box::new(move |cmd| {
+        weak.upgrade()
+            .map(|ctx| aerie_info::answer_local(&ctx, cmd))
+            .unwrap_or_default()
+    }));
     for ns in ctx.registry.iter() {
         if ns.config.nsup_period_secs > 0 {
             tokio::spawn(nsup(ns.clone()));

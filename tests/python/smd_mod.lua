@@ -1,0 +1,3 @@
+function hello(rec)
+  return 1
+end
