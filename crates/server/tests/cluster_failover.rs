@@ -186,6 +186,14 @@ async fn kill_restart_and_grow_under_load_lose_no_acknowledged_write() {
     );
     wait_two_copies(&cluster).await;
 
+    // An index defined now must reach the node that joins next.
+    let created = info(
+        cluster.addrs()[0],
+        &format!("sindex-create:ns={NS};set={SET};indexname=load_v;indexdata=v,numeric"),
+    )
+    .expect("sindex-create");
+    assert_eq!(created, "ok");
+
     // A fourth node joins under more load.
     let acked_count = Arc::new(AtomicUsize::new(0));
     let more = tokio::spawn(writer(client.clone(), WRITERS + 7, acked_count));
@@ -209,4 +217,20 @@ async fn kill_restart_and_grow_under_load_lose_no_acknowledged_write() {
         masters.iter().all(|&m| m > 0),
         "the new node masters nothing: {masters:?}"
     );
+    wait_two_copies(&cluster).await;
+    // Dropping what a node no longer owns lost nothing.
+    let bad = verify(&client, &all).await;
+    assert!(bad.is_empty(), "after balancing: {} lost", bad.len());
+    let joined = cluster.node(3).expect("fourth node").addr();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !info(joined, &format!("sindex-list:ns={NS}"))
+        .unwrap_or_default()
+        .contains("load_v")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the index did not reach the joined node"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
