@@ -264,6 +264,11 @@ impl Cluster {
         self.partition_generation.load(Ordering::Relaxed)
     }
 
+    /// Whether the node acts on a settled member list (always, without clustering).
+    pub fn is_settled(&self) -> bool {
+        !self.enabled || self.stats.cluster_changes.load(Ordering::Relaxed) > 0
+    }
+
     /// Whether the node is alone (no peers in its view).
     #[inline]
     pub fn is_alone(&self) -> bool {

@@ -33,6 +33,18 @@ pub fn answer(ctx: &NodeContext, name: &str, args: &str) -> Option<String> {
 }
 
 fn cluster_stable(ctx: &NodeContext, args: &str) -> String {
+    if !ctx.cluster.is_settled() {
+        return "ERROR::cluster not stable".to_owned();
+    }
+    let ignore_migrations = param(args, "ignore-migrations").is_some_and(|v| v == "true");
+    let remaining = ctx
+        .cluster
+        .stats
+        .migrate_partitions_remaining
+        .load(Ordering::Relaxed);
+    if remaining > 0 && !ignore_migrations {
+        return "ERROR::unstable-cluster".to_owned();
+    }
     if let Some(size) = param(args, "size") {
         if size != ctx.cluster.size().to_string() {
             return "ERROR::cluster not specified size".to_owned();

@@ -199,7 +199,9 @@ impl TestCluster {
                 .map(|a| {
                     let size = info(*a, "cluster-size").ok()?;
                     let key = info(*a, "cluster-key").ok()?;
-                    Some((size, key))
+                    // Settled on a member list (migrations may still run).
+                    let stable = info(*a, "cluster-stable:ignore-migrations=true").ok()?;
+                    (!stable.starts_with("ERROR")).then_some((size, key))
                 })
                 .collect();
             let want = n.to_string();
