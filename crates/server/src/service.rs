@@ -298,8 +298,13 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     && inflated.len() >= MSG_HEADER_SIZE;
                 let mut plain = Vec::new();
                 let target = if compress_reply { &mut plain } else { &mut out };
+                // Clustering: proxy to the partition's master, or replicate a write.
                 let streamed =
-                    aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target);
+                    if !ctx.cluster.is_alone() && ctx.cluster.handle_msg(&inflated, target).await {
+                        Dispatched::Complete
+                    } else {
+                        aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target)
+                    };
                 if compress_reply && !plain.is_empty() {
                     compress::deflate_frame(&plain, &mut out)?;
                 }
