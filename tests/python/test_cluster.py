@@ -64,7 +64,16 @@ def cluster():
     nodes = []
     try:
         for i, (fabric, hb) in enumerate(ports):
-            nodes.append(AerieServer(binary, node_config(0xB0 + i, fabric, hb, seeds)))
+            # A port picked free can be taken before the node binds it: new ports, again.
+            for attempt in range(5):
+                try:
+                    nodes.append(AerieServer(binary, node_config(0xB0 + i, fabric, hb, seeds)))
+                    break
+                except pytest.fail.Exception as e:
+                    if "Address already in use" not in str(e) or attempt == 4:
+                        raise
+                    fabric, hb = free_port(), free_port()
+                    seeds[i] = hb
         yield nodes
     finally:
         for n in nodes:

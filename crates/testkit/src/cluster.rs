@@ -76,7 +76,7 @@ impl TestCluster {
             c.specs.push(c.new_spec(ip));
         }
         for i in 0..n {
-            let p = c.spawn(i);
+            let p = c.spawn(i, true);
             c.nodes.push(Some(p));
         }
         c.wait_size(n, Duration::from_secs(30));
@@ -121,11 +121,32 @@ impl TestCluster {
         )
     }
 
-    fn spawn(&self, i: usize) -> ServerProcess {
-        ServerBuilder::default()
-            .bin(self.bin.clone())
-            .config(self.config(i))
-            .start()
+    /// Starts node `i`. A port picked free can be taken (by any process's outgoing
+    /// connection) before the node binds it: a new node then gets new ports, a restarted one
+    /// (which keeps its identity) tries its own again.
+    fn spawn(&mut self, i: usize, fresh: bool) -> ServerProcess {
+        let mut last = String::new();
+        for _ in 0..5 {
+            match ServerBuilder::default()
+                .bin(self.bin.clone())
+                .config(self.config(i))
+                .try_start()
+            {
+                Ok(p) => return p,
+                Err(e) if e.contains("Address already in use") => {
+                    if fresh {
+                        let ip = self.specs[i].ip;
+                        let spec = self.new_spec(ip);
+                        self.specs[i].fabric_port = spec.fabric_port;
+                        self.specs[i].heartbeat_port = spec.heartbeat_port;
+                    }
+                    std::thread::sleep(Duration::from_millis(300));
+                    last = e;
+                }
+                Err(e) => panic!("aerie server did not start: {e}"),
+            }
+        }
+        panic!("aerie server did not start: {last}")
     }
 
     /// Number of node slots (running or not).
@@ -172,7 +193,7 @@ impl TestCluster {
 
     /// Starts node `i` again with its old identity.
     pub fn restart(&mut self, i: usize) {
-        let p = self.spawn(i);
+        let p = self.spawn(i, false);
         self.nodes[i] = Some(p);
     }
 
@@ -180,7 +201,7 @@ impl TestCluster {
     pub fn add_node(&mut self) -> usize {
         self.specs.push(self.new_spec(Ipv4Addr::LOCALHOST));
         let i = self.specs.len() - 1;
-        let p = self.spawn(i);
+        let p = self.spawn(i, true);
         self.nodes.push(Some(p));
         i
     }
