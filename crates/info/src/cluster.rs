@@ -104,7 +104,9 @@ fn replicas(ctx: &NodeContext, args: &str, with_regime: bool, all_columns: bool)
         out.push_str(&ns.name);
         out.push(':');
         if with_regime {
-            out.push_str(&format!("{},", table.regime));
+            // The regime is for strong-consistency namespaces; AP ones report 0 (clients read
+            // a non-zero regime as "strong consistency").
+            out.push_str("0,");
         }
         if all_columns {
             out.push_str(&format!("{columns}"));
