@@ -146,14 +146,16 @@ def test_index_udf_and_truncate_reach_every_node(cluster, tmp_path):
     import aerospike
 
     seed = cluster[0]
-    client = aerospike.client({"hosts": [(seed.host, seed.port)]}).connect()
+    # The client keeps a copy of registered modules in its Lua user path: a temporary one.
+    config = {"hosts": [(seed.host, seed.port)], "lua": {"user_path": str(tmp_path)}}
+    client = aerospike.client(config).connect()
     try:
         deadline = time.monotonic() + 20
         while len(client.get_nodes()) != N_NODES:
             assert time.monotonic() < deadline, client.get_nodes()
             time.sleep(0.2)
             client.close()
-            client = aerospike.client({"hosts": [(seed.host, seed.port)]}).connect()
+            client = aerospike.client(config).connect()
         names = [n["node_name"] for n in client.get_node_names()]
         while any(info_value(client, n, "cluster-size") != str(N_NODES) for n in names):
             assert time.monotonic() < deadline, "the nodes did not settle"

@@ -1,3 +1,0 @@
-function hello(rec)
-  return 1
-end
