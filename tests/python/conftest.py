@@ -44,12 +44,19 @@ def locate_aerie_bin() -> pathlib.Path:
 class AerieServer:
     """One `aerie server --port 0 --http-port 0` child process."""
 
-    def __init__(self, binary: pathlib.Path):
+    def __init__(self, binary: pathlib.Path, config_text: "str | None" = None):
         self.workdir = tempfile.mkdtemp(prefix="aerie-pytest-")
         self.stderr_path = os.path.join(self.workdir, "stderr.log")
         self._stderr = open(self.stderr_path, "wb")
+        args = [str(binary), "server", "--port", "0", "--http-port", "0"]
+        if config_text is not None:
+            # A config file of the test's own (the cluster tests give each node one).
+            config_path = os.path.join(self.workdir, "aerie.conf")
+            with open(config_path, "w") as f:
+                f.write(config_text)
+            args += ["--config", config_path]
         self.proc = subprocess.Popen(
-            [str(binary), "server", "--port", "0", "--http-port", "0"],
+            args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

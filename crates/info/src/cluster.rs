@@ -10,15 +10,19 @@ use crate::NodeContext;
 /// Answers the cluster-facing commands; `None` when `name` is not one of them.
 pub fn answer(ctx: &NodeContext, name: &str, args: &str) -> Option<String> {
     Some(match name {
-        "partition-generation" => ctx.partition_generation.load(Ordering::Relaxed).to_string(),
-        "peers-generation" | "rebalance-generation" => "1".to_owned(),
+        "partition-generation" => (ctx.partition_generation.load(Ordering::Relaxed)
+            + ctx.cluster.partition_generation())
+        .to_string(),
+        "peers-generation" | "rebalance-generation" => ctx.cluster.peers_generation().to_string(),
+        "cluster-size" => ctx.cluster.size().to_string(),
         "cluster-key" => ctx.cluster_key(),
         "cluster-stable" => cluster_stable(ctx, args),
-        "peers-clear-std" | "peers-clear-alt" | "peers-tls-std" | "peers-tls-alt"
-        | "alumni-clear-std" | "alumni-tls-std" => format!("1,{},[]", ctx.service_port),
-        "services" | "services-alternate" | "services-alumni" | "services-alumni-reset" => {
-            String::new()
+        "peers-clear-std" | "peers-clear-alt" => peers(ctx),
+        "peers-tls-std" | "peers-tls-alt" | "alumni-clear-std" | "alumni-tls-std" => {
+            format!("{},{},[]", ctx.cluster.peers_generation(), ctx.service_port)
         }
+        "services" | "services-alternate" => services(ctx),
+        "services-alumni" | "services-alumni-reset" => String::new(),
         "service" | "service-clear-std" | "service-clear-alt" => ctx.service_endpoint.clone(),
         "service-tls-std" | "service-tls-alt" => String::new(),
         "replicas" => replicas(ctx, args, true, true),
@@ -29,8 +33,20 @@ pub fn answer(ctx: &NodeContext, name: &str, args: &str) -> Option<String> {
 }
 
 fn cluster_stable(ctx: &NodeContext, args: &str) -> String {
+    if !ctx.cluster.is_settled() {
+        return "ERROR::cluster not stable".to_owned();
+    }
+    let ignore_migrations = param(args, "ignore-migrations").is_some_and(|v| v == "true");
+    let remaining = ctx
+        .cluster
+        .stats
+        .migrate_partitions_remaining
+        .load(Ordering::Relaxed);
+    if remaining > 0 && !ignore_migrations {
+        return "ERROR::unstable-cluster".to_owned();
+    }
     if let Some(size) = param(args, "size") {
-        if size != "1" {
+        if size != ctx.cluster.size().to_string() {
             return "ERROR::cluster not specified size".to_owned();
         }
     }
@@ -40,6 +56,34 @@ fn cluster_stable(ctx: &NodeContext, args: &str) -> String {
         }
     }
     ctx.cluster_key()
+}
+
+/// `<generation>,<default port>,[[<node>,,[<host>:<port>]],…]`: every other member.
+fn peers(ctx: &NodeContext) -> String {
+    let view = ctx.cluster.view();
+    let list: Vec<String> = view
+        .members
+        .iter()
+        .filter(|m| m.node_id != ctx.node_id)
+        .map(|m| format!("[{:X},,[{}]]", m.node_id, m.service))
+        .collect();
+    format!(
+        "{},{},[{}]",
+        ctx.cluster.peers_generation(),
+        ctx.service_port,
+        list.join(",")
+    )
+}
+
+/// `<host>:<port>;…` of every other member.
+fn services(ctx: &NodeContext) -> String {
+    let view = ctx.cluster.view();
+    view.members
+        .iter()
+        .filter(|m| m.node_id != ctx.node_id)
+        .map(|m| m.service.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// `ns:<regime>,<n>,<b64>…;` (with regime), `ns:<n>,<b64>…;` (all) or `ns:<b64>;` (master).
@@ -60,7 +104,9 @@ fn replicas(ctx: &NodeContext, args: &str, with_regime: bool, all_columns: bool)
         out.push_str(&ns.name);
         out.push(':');
         if with_regime {
-            out.push_str(&format!("{},", table.regime));
+            // The regime is for strong-consistency namespaces; AP ones report 0 (clients read
+            // a non-zero regime as "strong consistency").
+            out.push_str("0,");
         }
         if all_columns {
             out.push_str(&format!("{columns}"));

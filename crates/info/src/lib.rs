@@ -60,6 +60,8 @@ pub struct NodeContext {
     pub udf: Arc<aerie_udf::Registry>,
     /// Latency histograms and activity samples (`latencies:`, the console, the ticker).
     pub latencies: Latencies,
+    /// Membership and partition map (a one-node cluster unless seeds are configured).
+    pub cluster: Arc<aerie_cluster::Cluster>,
 }
 
 impl NodeContext {
@@ -68,9 +70,9 @@ impl NodeContext {
         format!("{:X}", self.node_id)
     }
 
-    /// The cluster key: stable for a single node.
+    /// The cluster key: derived from the member list, the same on every member.
     pub fn cluster_key(&self) -> String {
-        format!("{:X}", self.node_id.rotate_left(17) ^ 0x5EED)
+        self.cluster.key_hex()
     }
 
     fn cluster_name(&self) -> &str {
@@ -103,8 +105,44 @@ pub fn handle(ctx: &NodeContext, body: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// The answer to one command.
+/// Commands that change system metadata: applied here, then on every other cluster node.
+const SMD_COMMANDS: [&str; 6] = [
+    "sindex-create",
+    "sindex-delete",
+    "udf-put",
+    "udf-remove",
+    "truncate",
+    "truncate-namespace",
+];
+
+/// The answer to one command. A system-metadata command that succeeds here is sent on to
+/// every other node of the cluster (a truncate with its cut-off pinned to now first).
 pub fn answer(ctx: &NodeContext, cmd: &str) -> String {
+    let (name, args) = split_command(cmd);
+    if !ctx.cluster.enabled || !SMD_COMMANDS.contains(&name) {
+        return answer_local(ctx, cmd);
+    }
+    let pinned;
+    let cmd = if name.starts_with("truncate") && param(args, "lut").is_none() {
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let sep = if args.is_empty() { "" } else { ";" };
+        pinned = format!("{name}:{args}{sep}lut={now_ns}");
+        pinned.as_str()
+    } else {
+        cmd
+    };
+    let out = answer_local(ctx, cmd);
+    if !out.starts_with("ERROR") {
+        ctx.cluster.broadcast_smd(cmd.to_owned());
+    }
+    out
+}
+
+/// The answer to one command, on this node only (system metadata from a peer).
+pub fn answer_local(ctx: &NodeContext, cmd: &str) -> String {
     let (name, args) = split_command(cmd);
     match name {
         "node" => ctx.node_name(),

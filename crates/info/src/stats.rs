@@ -34,16 +34,27 @@ pub fn namespace(ctx: &NodeContext, args: &str) -> String {
         .sum();
     let device_total = u.device_total_bytes.load(Ordering::Relaxed);
     let device_used = u.device_used_bytes.load(Ordering::Relaxed);
+    // Objects in partitions this node masters, and in those it holds as a replica.
+    let table = ns.ownership();
+    let (mut master_objects, mut prole_objects) = (0u64, 0u64);
+    for (pid, p) in ns.partitions().iter().enumerate() {
+        let n = p.lock().len() as u64;
+        if table.holds(pid, 0, ctx.node_id) {
+            master_objects += n;
+        } else if (1..table.n_replicas).any(|c| table.holds(pid, c, ctx.node_id)) {
+            prole_objects += n;
+        }
+    }
     let mut out = String::new();
     kv!(out,
-        "ns_cluster_size" => 1,
-        "effective_replication_factor" => 1,
+        "ns_cluster_size" => ctx.cluster.size(),
+        "effective_replication_factor" => table.n_replicas,
         "objects" => objects,
         "tombstones" => ns.n_tombstones(),
         "tomb_raider_passes" => ns.raider().raids.load(Ordering::Relaxed),
         "tombstones_dropped" => ns.raider().dropped.load(Ordering::Relaxed),
-        "master_objects" => objects,
-        "prole_objects" => 0,
+        "master_objects" => master_objects,
+        "prole_objects" => prole_objects,
         "expired_objects" => s.expired_objects.load(Ordering::Relaxed),
         "evicted_objects" => s.evicted_objects.load(Ordering::Relaxed),
         "truncated_records" => s.truncated_records.load(Ordering::Relaxed),
@@ -165,7 +176,7 @@ pub fn statistics(ctx: &NodeContext) -> String {
     let objects: u64 = ctx.registry.iter().map(|n| n.n_objects()).sum();
     let mut out = String::new();
     kv!(out,
-        "cluster_size" => 1,
+        "cluster_size" => ctx.cluster.size(),
         "cluster_key" => ctx.cluster_key(),
         "cluster_integrity" => true,
         "cluster_is_member" => true,
@@ -177,8 +188,8 @@ pub fn statistics(ctx: &NodeContext) -> String {
         "client_connections_closed" => s.client_connections_closed.load(Ordering::Relaxed),
         "info_requests" => s.info_requests.load(Ordering::Relaxed),
         "proto_errors" => s.proto_errors.load(Ordering::Relaxed),
-        "migrate_partitions_remaining" => 0,
     );
+    push_cluster_stats(ctx, &mut out);
     ctx.latencies.push_statistics(&mut out);
     out.pop();
     out
@@ -217,4 +228,25 @@ pub fn get_config(ctx: &NodeContext, args: &str) -> String {
     }
     out.pop();
     out
+}
+
+/// Clustering counters: proxies, replica writes, migrations.
+fn push_cluster_stats(ctx: &NodeContext, out: &mut String) {
+    let c = &ctx.cluster.stats;
+    let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    kv!(out,
+        "migrate_partitions_remaining" => get(&c.migrate_partitions_remaining),
+        "migrate_partitions_received" => get(&c.migrate_partitions_received),
+        "migrate_records_sent" => get(&c.migrate_records_sent),
+        "migrate_records_received" => get(&c.migrate_records_received),
+        "migrate_records_skipped" => get(&c.migrate_records_skipped),
+        "migrate_partitions_dropped" => get(&c.migrate_partitions_dropped),
+        "migrate_records_dropped" => get(&c.migrate_records_dropped),
+        "proxy_initiated" => get(&c.proxy_initiated),
+        "proxy_errors" => get(&c.proxy_errors),
+        "replica_writes_sent" => get(&c.replica_writes_sent),
+        "replica_write_errors" => get(&c.replica_write_errors),
+        "replica_writes_applied" => get(&c.replica_writes_applied),
+        "cluster_changes" => get(&c.cluster_changes),
+    );
 }

@@ -45,11 +45,15 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         None if local.ip().is_unspecified() => "127.0.0.1".to_owned(),
         None => local.ip().to_string(),
     };
+    let service_endpoint = format!("{advertised}:{}", local.port());
+    let cluster =
+        aerie_cluster::Cluster::start(&config, node_id, service_endpoint.clone(), registry.clone())
+            .await?;
     let ctx = Arc::new(NodeContext {
         node_id,
         config: config.clone(),
         registry,
-        service_endpoint: format!("{advertised}:{}", local.port()),
+        service_endpoint,
         service_port: local.port(),
         started,
         service_stats: ServiceStats::default(),
@@ -59,8 +63,16 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             &config.namespaces,
             config.service.microsecond_histograms,
         ),
+        cluster,
     });
     crate::ticker::observe_batch_rows(ctx.clone());
+    // System metadata from peers runs as the same info commands, here only.
+    let weak = Arc::downgrade(&ctx);
+    ctx.cluster.set_smd_handler(Box::new(move |cmd| {
+        weak.upgrade()
+            .map(|ctx| aerie_info::answer_local(&ctx, cmd))
+            .unwrap_or_default()
+    }));
     for ns in ctx.registry.iter() {
         // Index definitions saved beside the storage files; populated in the background.
         aerie_sindex::restore(ns);
@@ -263,10 +275,13 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             }
             ProtoType::Msg => {
                 let started = Instant::now();
-                if let Dispatched::Stream(job) =
-                    aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
-                {
-                    stream_reply(&mut writer, *job, &mut out, false).await?;
+                // Clustering: proxy to the partition's master, or replicate a write.
+                if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
+                    if let Dispatched::Stream(job) =
+                        aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
+                    {
+                        stream_reply(&mut writer, *job, &mut out, false).await?;
+                    }
                 }
                 ctx.latencies.record(&body, started);
             }
@@ -289,8 +304,13 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     && inflated.len() >= MSG_HEADER_SIZE;
                 let mut plain = Vec::new();
                 let target = if compress_reply { &mut plain } else { &mut out };
+                // Clustering: proxy to the partition's master, or replicate a write.
                 let streamed =
-                    aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target);
+                    if !ctx.cluster.is_alone() && ctx.cluster.handle_msg(&inflated, target).await {
+                        Dispatched::Complete
+                    } else {
+                        aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target)
+                    };
                 if compress_reply && !plain.is_empty() {
                     compress::deflate_frame(&plain, &mut out)?;
                 }

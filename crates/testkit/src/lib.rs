@@ -13,9 +13,11 @@
 //! harness belong here too.
 
 mod bin;
+pub mod cluster;
 pub mod http;
 mod process;
 pub mod wire;
 
 pub use bin::locate_aerie_bin;
+pub use cluster::TestCluster;
 pub use process::{ServerBuilder, ServerProcess};
