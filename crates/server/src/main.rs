@@ -6,6 +6,7 @@ mod args;
 mod http;
 mod service;
 mod ticker;
+mod udf_setup;
 
 use std::process::ExitCode;
 use std::sync::Arc;

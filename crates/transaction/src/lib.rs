@@ -18,6 +18,7 @@ mod read;
 mod reply;
 mod request;
 mod scan;
+mod udf_apply;
 mod write;
 
 use aerie_namespace::Registry;
@@ -92,7 +93,9 @@ pub(crate) fn execute_record(
             return rc;
         }
     };
-    if req.is_write() {
+    if msg.fields.has(field::UDF_FUNCTION) {
+        udf_apply::execute(&req, w, batch_index)
+    } else if req.is_write() {
         write::execute(&req, w, batch_index)
     } else {
         read::execute(&req, w, batch_index)
