@@ -10,6 +10,7 @@
 
 // hot path: every client command passes through this crate.
 
+mod aggr;
 mod batch;
 mod cdt_ops;
 mod exp_ops;

@@ -97,6 +97,8 @@ pub struct StreamJob {
     query: Option<QuerySpec>,
     /// The request's filter expression, compiled once.
     filter: Option<aerie_exp::Filter>,
+    /// A stream UDF the records go through instead of being sent.
+    aggr: Option<crate::aggr::Aggr>,
 }
 
 /// Starts a scan, or answers at once (a LAST message with the error) when the request cannot
@@ -121,10 +123,8 @@ impl StreamJob {
         if f.has(field::TXN_ID) {
             return Err(ResultCode::UnsupportedFeature);
         }
-        if f.has(field::UDF_OP) || f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) {
-            // TODO(issue 7): aggregation and background UDF scans.
-            return Err(ResultCode::UnsupportedFeature);
-        }
+        // Aggregations run here; background UDF scans are refused (not supported yet).
+        let aggr = crate::aggr::Aggr::from_msg(msg)?;
         if h.info2 & info2::WRITE != 0 {
             // TODO(issue 7): background scans applying write ops.
             return Err(ResultCode::UnsupportedFeature);
@@ -173,6 +173,7 @@ impl StreamJob {
             finished: false,
             query,
             filter,
+            aggr,
         })
     }
 
@@ -209,6 +210,19 @@ impl StreamJob {
             if exhausted {
                 self.parts.pop_front();
             }
+            if self.aggr.is_some() {
+                chunk.retain(|c| self.passes_filter(c));
+                frame_records += chunk.len() as u64;
+                let go_on = self
+                    .aggr
+                    .as_mut()
+                    .is_some_and(|a| a.process(&self.ns, &chunk, &mut w));
+                chunk.clear();
+                if !go_on {
+                    self.parts.clear();
+                }
+                continue;
+            }
             for c in chunk.drain(..) {
                 if !self.passes_filter(&c) {
                     continue;
@@ -221,9 +235,13 @@ impl StreamJob {
         self.sent += frame_records;
         let done = self.parts.is_empty() || self.remaining() == 0;
         if done {
+            let rc = self
+                .aggr
+                .as_ref()
+                .map_or(ResultCode::Ok, crate::aggr::Aggr::final_rc);
             w.header(&MsgHeader {
                 info3: info3::LAST,
-                result_code: ResultCode::Ok.code(),
+                result_code: rc.code(),
                 ..Default::default()
             });
             self.finished = true;
