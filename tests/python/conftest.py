@@ -44,12 +44,12 @@ def locate_aerie_bin() -> pathlib.Path:
 class AerieServer:
     """One `aerie server --port 0 --http-port 0` child process."""
 
-    def __init__(self, binary: pathlib.Path):
-        self.workdir = tempfile.mkdtemp(prefix="aerie-pytest-")
+    def __init__(self, binary: pathlib.Path, extra_args=(), workdir=None):
+        self.workdir = workdir or tempfile.mkdtemp(prefix="aerie-pytest-")
         self.stderr_path = os.path.join(self.workdir, "stderr.log")
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [str(binary), "server", "--port", "0", "--http-port", "0"],
+            [str(binary), "server", "--port", "0", "--http-port", "0", *extra_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
