@@ -21,6 +21,7 @@ pub mod rng;
 pub mod run;
 pub mod spec;
 pub mod stats;
+pub mod udf;
 
 pub use args::{BenchArgs, Workload};
 pub use report::StageSummary;

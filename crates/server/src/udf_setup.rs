@@ -20,6 +20,9 @@ pub fn open(config: &Config) -> Result<Arc<Registry>, String> {
     };
     let registry = Arc::new(registry);
     aerie_udf::install(registry.clone());
+    // A UDF may run for up to its time limit: let the runtime move this worker's other
+    // connections to another thread meanwhile.
+    aerie_udf::install_blocking_runner(|f| tokio::task::block_in_place(f));
     Ok(registry)
 }
 

@@ -52,6 +52,38 @@ pub fn installed() -> Option<&'static Arc<Registry>> {
     INSTALLED.get()
 }
 
+/// Runs a UDF call where it may block for as long as its time limit: the server installs
+/// one that hands the async worker's other tasks to another thread first
+/// (`tokio::task::block_in_place`), so a slow UDF never stalls unrelated connections. It must
+/// call the closure exactly once.
+pub type BlockingRunner = fn(&mut dyn FnMut());
+
+static RUNNER: OnceLock<BlockingRunner> = OnceLock::new();
+
+/// Installs the runner every UDF call goes through. Only the first call takes effect.
+pub fn install_blocking_runner(runner: BlockingRunner) {
+    let _ = RUNNER.set(runner);
+}
+
+/// Runs `f` through the installed runner, or inline without one.
+pub(crate) fn run_blocking<T, F: FnOnce() -> T>(f: F) -> T {
+    let Some(runner) = RUNNER.get() else {
+        return f();
+    };
+    let mut slot: Result<T, Option<F>> = Err(Some(f));
+    runner(&mut || {
+        if let Err(Some(g)) = std::mem::replace(&mut slot, Err(None)) {
+            slot = Ok(g());
+        }
+    });
+    match slot {
+        Ok(v) => v,
+        // A runner that did not call the closure: run it here.
+        Err(Some(g)) => g(),
+        Err(None) => unreachable!("the UDF call was taken but did not finish"),
+    }
+}
+
 /// Why a module was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PutError {

@@ -114,6 +114,16 @@ pub fn apply_record(
     args: &[Value],
     input: &RecordInput<'_>,
 ) -> RecordOutcome {
+    crate::run_blocking(|| apply_record_here(registry, package, function, args, input))
+}
+
+fn apply_record_here(
+    registry: &Registry,
+    package: &str,
+    function: &str,
+    args: &[Value],
+    input: &RecordInput<'_>,
+) -> RecordOutcome {
     let failed = |message: String| RecordOutcome {
         result: Err(message),
         change: Change::None,
@@ -137,12 +147,14 @@ pub fn apply_stream<'a>(
     args: &[Value],
     records: impl Iterator<Item = RecordInput<'a>>,
 ) -> Result<Vec<Value>, String> {
-    let state = state_for(registry, package)?;
-    state
-        .run(registry.limits(), |s| {
-            s.apply_stream(function, args, records)
-        })
-        .map_err(|e| error_text(&e, &state))
+    crate::run_blocking(|| {
+        let state = state_for(registry, package)?;
+        state
+            .run(registry.limits(), |s| {
+                s.apply_stream(function, args, records)
+            })
+            .map_err(|e| error_text(&e, &state))
+    })
 }
 
 /// The cached state of the current version of `package`, built if needed.
