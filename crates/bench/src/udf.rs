@@ -26,8 +26,9 @@ function incr(rec, bin, n)
 end
 "#;
 
-/// The argument list `["udfbin", 1]`, msgpack-encoded.
-pub const ARGS_MSGPACK: &[u8] = &[0x92, 0xa6, b'u', b'd', b'f', b'b', b'i', b'n', 0x01];
+/// The argument list `["udfbin", 1]`, msgpack-encoded as clients do (a string carries its
+/// particle type, 3, as its first byte).
+pub const ARGS_MSGPACK: &[u8] = &[0x92, 0xa7, 3, b'u', b'd', b'f', b'b', b'i', b'n', 0x01];
 
 /// Registers the module and waits until the node lists it.
 pub async fn register(conn: &mut Conn) -> Result<(), String> {
