@@ -76,7 +76,7 @@ READY_TIMEOUT_S=20
 #                                                           run them by hand
 #   src::{query_selection,exp*,string,path_expressions,txn,admin,compression,
 #     cluster,connection_seed,backoff,metrics,dynamic_config,serialization,task,perf_e2e}::*
-#                                                         - queries/scans, sindexes, expressions, string  
+#                                                         - queries/scans, sindexes, expressions, string
 #                                                           ops, transactions, security, compression (EE), cluster/tend
 #                                                           internals, client-only metrics/config: later milestones
 # ---------------------------------------------------------------------------
