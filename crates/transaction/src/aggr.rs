@@ -16,6 +16,9 @@ use aerie_record::{particle, time};
 use crate::scan::Collected;
 use crate::udf_apply::{self, Call};
 
+/// Records an aggregation runs through per reply frame, so one `next_frame` call stays short.
+pub(crate) const RECORDS_PER_FRAME: u64 = 16 * 1024;
+
 /// `UDF_OP` values (field 33).
 const UDF_OP_AGGREGATE: u8 = 1;
 const UDF_OP_BACKGROUND: u8 = 2;

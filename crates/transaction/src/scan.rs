@@ -188,6 +188,7 @@ impl StreamJob {
             Err(wait) => return Step::Wait(wait),
         };
         let mut w = MsgWriter::begin(out, ProtoType::Msg);
+        let empty_frame_len = w.frame_len();
         let mut frame_records = 0u64;
         let mut chunk = Vec::with_capacity(CHUNK_MAX_RECORDS);
         while w.frame_len() < FRAME_TARGET_BYTES && frame_records < budget {
@@ -220,6 +221,12 @@ impl StreamJob {
                 chunk.clear();
                 if !go_on {
                     self.parts.clear();
+                }
+                // Aggregation output is small, so bound the records run per frame instead.
+                if frame_records >= crate::aggr::RECORDS_PER_FRAME
+                    && w.frame_len() > empty_frame_len
+                {
+                    break;
                 }
                 continue;
             }
