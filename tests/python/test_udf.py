@@ -147,6 +147,11 @@ def lua_dir():
 
 @pytest.fixture(scope="module")
 def lua_client(aerie_server, lua_dir):
+    # The C client configures its Lua once per process, from the first client made; if an
+    # earlier test module made one, its user path is the default "./". Running from lua_dir
+    # makes the client-side reduce find the modules either way.
+    previous_cwd = os.getcwd()
+    os.chdir(lua_dir)
     c = aerospike.client(
         {"hosts": [(aerie_server.host, aerie_server.port)], "lua": {"user_path": lua_dir}}
     ).connect()
@@ -158,6 +163,7 @@ def lua_client(aerie_server, lua_dir):
         yield c
     finally:
         c.close()
+        os.chdir(previous_cwd)
 
 
 def wait_for_module(c, name):
