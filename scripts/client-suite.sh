@@ -43,8 +43,10 @@ READY_TIMEOUT_S=20
 #   src::batch_in_doubt::*                                - pass, but each spins a Lua UDF for ~0.5 s of CPU on purpose; on a
 #                                                           2-core box they starve unrelated tests into their 1 s client
 #                                                           deadlines (seen: batch_operate_read_touch_ttl); run them by hand
-#   src::query_aggregate::*                               - need the client's `lua` feature (client-side reduce); covered by
-#                                                           tests/python/test_udf.py (query.apply with the Python client)
+#   src::query_aggregate::query_aggregate_missing_client_package_errors
+#                                                         - passes alone and in its group, but failed once beside other
+#                                                           tests (the client keeps Lua packages and path process-wide);
+#                                                           left out until that is understood
 #   src::server_error::*                                  - extended error detail needs server >= 8.2.0 (we report 8.1.2.0, so
 #                                                           they self-skip), and most use expressions/HLL/bit/CDT ops
 #   src::examples::example_{batch_operations,query,transaction,udf,scan,geo_query,
@@ -227,7 +229,15 @@ IN_SCOPE=(
   src::udf::execute_udf
   src::batch::batch_operate_read
   src::batch::batch_udf_nil_return_is_the_same_alone_and_grouped
+  # stream UDF aggregations, the final reduce in the client's embedded Lua
+  src::query_aggregate::query_aggregate_sum
+  src::query_aggregate::query_aggregate_average
+  src::query_aggregate::query_aggregate_empty_set_yields_no_values
+  src::query_aggregate::query_aggregate_loads_package_from_lua_path
 )
+
+# The client's `lua` feature: its embedded Lua runs the client-side reduce of aggregations.
+FEATURES=(--features lua)
 
 log() { printf 'client-suite: %s\n' "$*" >&2; }
 
@@ -269,7 +279,7 @@ if [[ ! -f "$CRATE/tests/lib.rs" ]]; then
 fi
 
 log "building the suite's test binary (target: $TARGET)"
-(cd "$CRATE" && CARGO_TARGET_DIR="$TARGET" cargo test --quiet --test lib --no-run) >&2
+(cd "$CRATE" && CARGO_TARGET_DIR="$TARGET" cargo test --quiet --test lib "${FEATURES[@]}" --no-run) >&2
 
 # --- 2. a fresh server ------------------------------------------------------
 if [[ -n "${AERIE_BIN:-}" ]]; then
@@ -329,7 +339,7 @@ set +e
   cd "$CRATE" &&
     AEROSPIKE_HOSTS="127.0.0.1:$PORT" AEROSPIKE_NAMESPACE=test CARGO_TARGET_DIR="$TARGET" \
       timeout --kill-after=10 "$RUN_TIMEOUT_S" \
-      cargo test --quiet --test lib -- --exact "${IN_SCOPE[@]}" "$@"
+      cargo test --quiet --test lib "${FEATURES[@]}" -- --exact "${IN_SCOPE[@]}" "$@"
 ) 2>&1 | tee "$OUT"
 STATUS=${PIPESTATUS[0]}
 set -e
