@@ -68,11 +68,10 @@ READY_TIMEOUT_S=20
 #   proptests::kv::*, proptests::batches::* and the rest of proptests::*
 #                                                         - their shared fixture (singleton_client) registers a UDF and
 #                                                           creates two secondary indexes before the first case
-#   src::{scan,query,index,udf,task}::* not listed below - what is still missing: filters on scans/queries
-#                                                           (query_filter_expression*, query_operate_*), geo indexes
-#                                                           and queries, CDT-context and expression indexes, set
-#                                                           indexes, background query/UDF jobs (query_execute_udf_*,
-#                                                           examples::example_udf), query_timeout, query_large_i64
+#   src::{scan,query,index,udf,task}::* not listed below - what is still missing: background UDF jobs
+#                                                           (query_execute_udf_*, examples::example_udf)
+#   src::query::query_ops_projection_extended_cdt_read    - query ops projection with CDT/expression/bit/HLL read ops
+#                                                           (only plain bin reads are projected so far)
 #   src::query::query_single_consumer_rps, src::scan::scan_single_consumer_rps
 #                                                         - pass, but their throttled runs take over a minute each;
 #                                                           run them by hand
@@ -212,6 +211,20 @@ IN_SCOPE=(
   src::scan::scan_single_consumer_with_cursor
   src::task::index_task_test
   src::task::register_task_test
+  # geo2dsphere queries, CDT-context/expression/set indexes, collection ranges, background jobs
+  src::query::test_query_geo_within_geojson_region
+  src::query::query_filter_geo_within_radius
+  src::query::query_filter_geo_contains
+  src::query::query_filter_with_context_builder
+  src::query::query_filter_with_expression_builder
+  src::query::query_filter_expression_with_policy_filter
+  src::query::query_filter_contains_range_list
+  src::query::query_operate_write
+  src::query::query_operate_scan_all
+  src::query::query_timeout
+  src::query::query_large_i64
+  src::index::create_index_using_expression
+  src::index::set_index_create_drop_recreate
   # filter expressions on scans and queries
   src::exp::expression_aero_5_6
   src::exp::expression_compare

@@ -107,6 +107,27 @@ impl Conn {
         .map_err(|_| CallError::Timeout)?
     }
 
+    /// Sends a scan or query and counts the records streamed back until the LAST message
+    /// (each frame bounded by the socket timeout). A LAST message with an error code is a
+    /// `Reply` error.
+    pub async fn call_stream(&mut self, request: &[u8]) -> Result<u64, CallError> {
+        let timeout = self.socket_timeout;
+        tokio::time::timeout(timeout, self.stream.get_mut().write_all(request))
+            .await
+            .map_err(|_| CallError::Timeout)??;
+        let mut records = 0u64;
+        loop {
+            tokio::time::timeout(timeout, self.read_frame(ProtoType::Msg))
+                .await
+                .map_err(|_| CallError::Timeout)??;
+            match crate::sindex::count_stream_frame(&self.body, &mut records)? {
+                None => {}
+                Some(0) => return Ok(records),
+                Some(rc) => return Err(CallError::Frame(format!("stream ended with code {rc}"))),
+            }
+        }
+    }
+
     /// Sends info commands (type 1) and returns the raw reply text.
     pub async fn info(&mut self, commands: &[&str]) -> Result<String, CallError> {
         let mut text = String::new();

@@ -4,6 +4,8 @@
 //!   same per-second line), driving one node, Aerie or Aerospike, over plain TCP: an insert
 //!   stage over a key range, random read/update stages, batch reads, a throughput cap, and a
 //!   text or JSON summary with HdrHistogram latency percentiles.
+//! - `aerie bench sindex` ([`sindex::main`]): secondary-index benchmark (index build,
+//!   equality-query latency, range-query and full-scan throughput).
 //! - `aerie info` ([`info_main`]): asinfo-style info requests.
 //!
 //! Owns: request encoding for the bench's transactions, reply checking, pacing, statistics and
@@ -19,6 +21,7 @@ pub mod report;
 pub mod request;
 pub mod rng;
 pub mod run;
+pub mod sindex;
 pub mod spec;
 pub mod stats;
 pub mod udf;
@@ -29,6 +32,9 @@ pub use report::StageSummary;
 /// `aerie bench ARGS...`: parses, runs, prints. Returns the process exit status:
 /// 0 success, 1 a failed run or transactions that failed, 2 bad arguments.
 pub fn bench_main(argv: &[String]) -> u8 {
+    if argv.first().is_some_and(|a| a == "sindex") {
+        return sindex::main(argv.get(1..).unwrap_or_default());
+    }
     let a = match args::parse(argv) {
         Ok(args::Parsed::Run(a)) => a,
         Ok(args::Parsed::Help) => {

@@ -15,18 +15,23 @@ pub fn matches(a: &[u8], b: &[u8]) -> Option<bool> {
 }
 
 /// Earth radius used by the reference server's AeroCircle (metres).
-const EARTH_RADIUS_M: f64 = 6_371_000.0;
+pub const EARTH_RADIUS_M: f64 = 6_371_000.0;
 
+/// A parsed GeoJSON geometry; positions are (longitude, latitude) in degrees. Secondary
+/// geo indexes use it to derive cell coverings, so their exact post-filter and the
+/// expression `geo_compare` agree on every answer.
 #[derive(Debug)]
-enum Shape {
+pub enum Shape {
     Point((f64, f64)),
     /// Polygons: each a list of rings, the first the outer boundary.
     Polygons(Vec<Vec<Vec<(f64, f64)>>>),
+    /// Centre and radius in metres.
     Circle((f64, f64), f64),
 }
 
 impl Shape {
-    fn parse(text: &[u8]) -> Option<Shape> {
+    /// Parses GeoJSON text (Point, Polygon, MultiPolygon, AeroCircle).
+    pub fn parse(text: &[u8]) -> Option<Shape> {
         let j = json::parse(text)?;
         let ty = j.get("type")?.as_str()?;
         let coords = j.get("coordinates")?;
@@ -51,7 +56,8 @@ impl Shape {
         }
     }
 
-    fn contains(&self, p: (f64, f64)) -> bool {
+    /// Whether the region holds point `p` (a point holds nothing).
+    pub fn contains(&self, p: (f64, f64)) -> bool {
         match self {
             Shape::Point(_) => false,
             Shape::Circle(c, r) => distance_m(*c, p) <= *r,

@@ -36,7 +36,7 @@
 mod call;
 mod compile;
 mod eval;
-mod geo;
+pub mod geo;
 mod value;
 
 use aerie_proto::ResultCode;

@@ -7,6 +7,7 @@
 //! ownership table, so clustering only has to change that table.
 
 mod cluster;
+mod jobs;
 mod latency;
 pub mod process;
 mod sindex;
@@ -139,7 +140,10 @@ pub fn answer(ctx: &NodeContext, cmd: &str) -> String {
         "udf-get" => udf::get(ctx, args),
         "udf-list" => udf::list(ctx),
         "udf-remove" => udf::remove(ctx, args),
-        "query-show" | "scan-show" | "jobs" => String::new(),
+        "query-show" | "scan-show" => jobs::show(args),
+        "query-abort" | "scan-abort" => jobs::abort(args),
+        "query-abort-all" | "scan-abort-all" => jobs::abort_all(),
+        "jobs" => jobs::legacy(args),
         _ => cluster::answer(ctx, name, args).unwrap_or_else(|| "ERROR:4:unrecognized command".to_owned()),
     }
 }

@@ -48,7 +48,7 @@ pub fn delete(ctx: &NodeContext, args: &str) -> String {
     let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
         return "ERROR:20:namespace not found".to_owned();
     };
-    if Sindexes::existing(ns).is_some_and(|s| s.delete(name)) {
+    if Sindexes::existing(ns).is_some_and(|s| s.delete(ns, name)) {
         tracing::info!(namespace = ns_name, index = name, "sindex dropped");
     }
     "ok".to_owned()
@@ -67,7 +67,7 @@ pub fn exists(ctx: &NodeContext, args: &str) -> String {
 }
 
 /// `sindex-list[:namespace=..]`: one `ns=..:indexname=..:set=..:bin=..:type=..:indextype=..:
-/// context=..:exp=NULL:state=RW|WO` entry per index, `;`-separated.
+/// context=..:exp=..:state=RW|WO` entry per index, `;`-separated.
 pub fn list(ctx: &NodeContext, args: &str) -> String {
     let only = namespace_param(args);
     let mut entries = Vec::new();
@@ -81,14 +81,15 @@ pub fn list(ctx: &NodeContext, args: &str) -> String {
         for si in sis.list() {
             let d = &si.def;
             entries.push(format!(
-                "ns={}:indexname={}:set={}:bin={}:type={}:indextype={}:context={}:exp=NULL:state={}",
+                "ns={}:indexname={}:set={}:bin={}:type={}:indextype={}:context={}:exp={}:state={}",
                 ns.name,
                 d.name,
                 d.set.as_deref().unwrap_or("NULL"),
-                d.bin,
+                if d.bin.is_empty() { "NULL" } else { &d.bin },
                 d.ktype.name(),
                 d.ctype.name(),
-                d.context.as_deref().unwrap_or("NULL"),
+                d.context.as_ref().map_or("NULL", |c| c.base64.as_str()),
+                d.exp.as_ref().map_or("NULL", |e| e.base64.as_str()),
                 if si.load_pct() >= 100 { "RW" } else { "WO" },
             ));
         }

@@ -58,6 +58,8 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         latencies: aerie_info::Latencies::new(&config.namespaces),
     });
     for ns in ctx.registry.iter() {
+        // Index definitions saved beside the storage files; populated in the background.
+        aerie_sindex::restore(ns);
         if ns.config.nsup_period_secs > 0 {
             tokio::spawn(nsup(ns.clone()));
         }

@@ -1,9 +1,12 @@
 //! Index definitions: what is indexed (bin, key type, collection type), the keys a record
 //! yields, and whether a record matches a query range.
 
-use aerie_cdt::msgpack::{self, Value, BYTES_BLOB, BYTES_STRING};
+use aerie_cdt::msgpack::{self, Value, BYTES_BLOB, BYTES_GEOJSON, BYTES_STRING};
 use aerie_namespace::Record;
-use aerie_record::particle;
+use aerie_record::{particle, Digest};
+
+use crate::geo::{self, GeoQuery};
+use crate::source::{IndexCtx, IndexExp};
 
 /// The indexed value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +58,8 @@ pub enum CollectionType {
     List,
     MapKeys,
     MapValues,
+    /// A set index (8.1.2): every record of the set, no bin.
+    Set,
 }
 
 impl CollectionType {
@@ -65,6 +70,7 @@ impl CollectionType {
             "list" => Some(Self::List),
             "mapkeys" => Some(Self::MapKeys),
             "mapvalues" => Some(Self::MapValues),
+            "set" => Some(Self::Set),
             _ => None,
         }
     }
@@ -87,6 +93,7 @@ impl CollectionType {
             Self::List => "list",
             Self::MapKeys => "mapkeys",
             Self::MapValues => "mapvalues",
+            Self::Set => "set",
         }
     }
 }
@@ -99,9 +106,10 @@ pub struct SindexDef {
     pub bin: String,
     pub ktype: KeyType,
     pub ctype: CollectionType,
-    /// A CDT context (base64 msgpack), kept for listing; indexes with one are not used by
-    /// queries yet.
-    pub context: Option<String>,
+    /// The values are inside the bin, at this CDT context.
+    pub context: Option<IndexCtx>,
+    /// The values are this expression's result (then `bin` is empty).
+    pub exp: Option<IndexExp>,
 }
 
 /// Why a `sindex-create` was refused.
@@ -124,24 +132,32 @@ impl std::fmt::Display for DefError {
 }
 
 /// A query range on index keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum QueryRange {
     /// Integers in `begin..=end`.
     Int(i64, i64),
     /// Strings or blobs equal to the bytes (`ktype` says which).
     Eq(KeyType, Vec<u8>),
+    /// GeoJSON: points within a region, or regions containing a point.
+    Geo(GeoQuery),
 }
 
 impl QueryRange {
-    /// The bval bounds the range covers in the index trees.
-    pub fn bvals(&self) -> (i64, i64) {
+    /// The bval intervals (inclusive, sorted, disjoint) the range covers in the index trees.
+    pub fn bvals(&self) -> Vec<(i64, i64)> {
         match self {
-            Self::Int(b, e) => (*b, *e),
+            Self::Int(b, e) => vec![(*b, *e)],
             Self::Eq(_, v) => {
                 let h = bytes_bval(v);
-                (h, h)
+                vec![(h, h)]
             }
+            Self::Geo(q) => q.ranges.clone(),
         }
+    }
+
+    /// A geo query from the GeoJSON of a query range (with or without particle header).
+    pub fn geo(raw: &[u8]) -> Option<Self> {
+        geo::plan(geo::particle_text(raw)?).map(Self::Geo)
     }
 }
 
@@ -153,47 +169,81 @@ impl SindexDef {
         if name.is_empty() || name.len() > 63 {
             return Err(DefError::Invalid("indexname"));
         }
-        if param("exp").is_some() {
-            return Err(DefError::Unsupported("expression indexes"));
-        }
+        let set = param("set").filter(|s| !s.is_empty()).map(str::to_owned);
         let ctype = match param("indextype") {
             None => CollectionType::Default,
-            Some(s) if s.eq_ignore_ascii_case("set") => {
-                return Err(DefError::Unsupported("set indexes"))
-            }
             Some(s) => CollectionType::parse(s).ok_or(DefError::Invalid("indextype"))?,
         };
+        let context = match param("context").filter(|s| !s.is_empty()) {
+            Some(c) => Some(IndexCtx::from_base64(c).ok_or(DefError::Invalid("context"))?),
+            None => None,
+        };
+        let exp = match param("exp").filter(|s| !s.is_empty()) {
+            Some(e) => Some(IndexExp::from_base64(e).ok_or(DefError::Invalid("exp"))?),
+            None => None,
+        };
+        if ctype == CollectionType::Set {
+            // A set index takes a set and nothing else.
+            if set.is_none() {
+                return Err(DefError::Missing("set"));
+            }
+            if param("bin").is_some_and(|b| !b.is_empty())
+                || param("type").is_some_and(|t| !t.is_empty())
+                || context.is_some()
+                || exp.is_some()
+            {
+                return Err(DefError::Invalid("set index parameters"));
+            }
+            return Ok(Self {
+                name: name.to_owned(),
+                set,
+                bin: String::new(),
+                ktype: KeyType::Numeric,
+                ctype,
+                context: None,
+                exp: None,
+            });
+        }
         let (bin, ktype) = match (param("bin"), param("type"), param("indexdata")) {
             (Some(b), Some(t), _) => (b, t),
             (_, _, Some(data)) => data.split_once(',').ok_or(DefError::Invalid("indexdata"))?,
+            (None, Some(t), None) if exp.is_some() => ("", t),
             (None, _, None) => return Err(DefError::Missing("bin")),
             (Some(_), None, None) => return Err(DefError::Missing("type")),
         };
-        if bin.is_empty() || bin.len() > aerie_record::MAX_BIN_NAME_BYTES {
+        if (bin.is_empty() && exp.is_none()) || bin.len() > aerie_record::MAX_BIN_NAME_BYTES {
             return Err(DefError::Invalid("bin"));
         }
         let ktype = KeyType::parse(ktype).ok_or(DefError::Invalid("type"))?;
         Ok(Self {
             name: name.to_owned(),
-            set: param("set").filter(|s| !s.is_empty()).map(str::to_owned),
+            set,
             bin: bin.to_owned(),
             ktype,
             ctype,
-            context: param("context")
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
+            context,
+            exp,
         })
     }
 
-    /// The keys `r` contributes to this index, without repeats.
-    pub fn keys(&self, r: &Record) -> Vec<i64> {
+    /// The keys record `r` (digest `d`) contributes to this index, without repeats.
+    pub fn keys(&self, d: &Digest, r: &Record) -> Vec<i64> {
         let mut keys = Vec::new();
-        if self.context.is_some() || self.ktype == KeyType::Geo2dsphere {
-            // TODO(issue 7): CDT contexts and geo cells.
+        if self.ctype == CollectionType::Set {
+            keys.push(0);
             return keys;
         }
-        self.for_each_value(r, |v| {
-            if let Some(k) = self.key_of(v) {
+        let mut cells = Vec::new();
+        self.for_each_value(d, r, |v| {
+            match (self.ktype, v) {
+                (KeyType::Numeric, Item::Int(i)) => cells.push(i),
+                (KeyType::String, Item::Str(s)) | (KeyType::Blob, Item::Blob(s)) => {
+                    cells.push(bytes_bval(s))
+                }
+                (KeyType::Geo2dsphere, Item::Geo(t)) => geo::value_keys(t, &mut cells),
+                _ => {}
+            }
+            for k in cells.drain(..) {
                 if !keys.contains(&k) {
                     keys.push(k);
                 }
@@ -202,60 +252,113 @@ impl SindexDef {
         keys
     }
 
+    /// Whether a record may hold several keys of this index (collection types, geo regions),
+    /// so a query could meet it more than once.
+    pub fn multi_valued(&self) -> bool {
+        matches!(
+            self.ctype,
+            CollectionType::List | CollectionType::MapKeys | CollectionType::MapValues
+        ) || self.ktype == KeyType::Geo2dsphere
+    }
+
+    /// The smallest key of record `r` inside `ranges` (inclusive intervals): a query over a
+    /// multi-valued index returns the record only at that key, so once, even across resumes.
+    pub fn first_key_in(&self, d: &Digest, r: &Record, ranges: &[(i64, i64)]) -> Option<i64> {
+        self.keys(d, r)
+            .into_iter()
+            .filter(|k| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(k)))
+            .min()
+    }
+
     /// Whether `r` holds a value of this index inside `range` (exact: no hash collisions).
-    pub fn matches(&self, r: &Record, range: &QueryRange) -> bool {
+    pub fn matches(&self, d: &Digest, r: &Record, range: &QueryRange) -> bool {
         let mut hit = false;
-        self.for_each_value(r, |v| {
+        self.for_each_value(d, r, |v| {
             hit |= match (range, v) {
                 (QueryRange::Int(b, e), Item::Int(i)) => (*b..=*e).contains(&i),
                 (QueryRange::Eq(KeyType::String, want), Item::Str(s)) => s == want.as_slice(),
                 (QueryRange::Eq(KeyType::Blob, want), Item::Blob(s)) => s == want.as_slice(),
+                (QueryRange::Geo(q), Item::Geo(t)) => geo::matches(t, q),
                 _ => false,
             };
         });
         hit
     }
 
-    fn key_of(&self, v: Item<'_>) -> Option<i64> {
-        match (self.ktype, v) {
-            (KeyType::Numeric, Item::Int(i)) => Some(i),
-            (KeyType::String, Item::Str(s)) | (KeyType::Blob, Item::Blob(s)) => Some(bytes_bval(s)),
-            _ => None,
+    /// Calls `f` with each indexable value of the record: the bin's (or the expression's)
+    /// value, through the context if any, by collection type.
+    fn for_each_value(&self, d: &Digest, r: &Record, f: impl FnMut(Item<'_>)) {
+        let evaluated: Vec<u8>;
+        let (t, v) = match &self.exp {
+            Some(e) => {
+                let mut view = aerie_exp::RecordView::new(d, aerie_exp::BinSource::Flat(r.bins()));
+                view.key = r.key();
+                view.last_update_ms = r.meta.last_update_ms;
+                view.void_time = r.meta.void_time;
+                view.record_size_bytes = r.data_size() as u64;
+                match e.program.eval(&view) {
+                    aerie_exp::Outcome::Particle(t, b) => {
+                        evaluated = b;
+                        (t, evaluated.as_slice())
+                    }
+                    _ => return,
+                }
+            }
+            None => match aerie_record::bins::find(r.bins(), self.bin.as_bytes()) {
+                Some(b) => (b.particle_type, b.value),
+                None => return,
+            },
+        };
+        match &self.context {
+            None => self.each_in_particle(t, v, f),
+            Some(ctx) => {
+                if !matches!(t, particle::LIST | particle::MAP) {
+                    return;
+                }
+                let Ok(root) = aerie_cdt::bin_to_value(t, v) else {
+                    return;
+                };
+                if let Some(sub) = ctx.resolve(&root) {
+                    self.each_in_value(sub, f);
+                }
+            }
         }
     }
 
-    /// Calls `f` with each indexable value of the bin, by collection type.
-    fn for_each_value(&self, r: &Record, mut f: impl FnMut(Item<'_>)) {
-        let Some(b) = aerie_record::bins::find(r.bins(), self.bin.as_bytes()) else {
-            return;
-        };
-        match (self.ctype, b.particle_type) {
+    /// The values of a bin-shaped value (particle type and bytes), by collection type.
+    fn each_in_particle(&self, t: u8, v: &[u8], mut f: impl FnMut(Item<'_>)) {
+        match (self.ctype, t) {
             (CollectionType::Default, t) => {
-                if let Some(item) = Item::from_particle(t, b.value) {
+                if let Some(item) = Item::from_particle(t, v) {
                     f(item);
                 }
             }
-            (CollectionType::List, particle::LIST) => {
-                if let Ok(Value::List(l)) = msgpack::decode(b.value) {
-                    l.items.iter().filter_map(Item::from_msgpack).for_each(f);
+            (_, particle::LIST | particle::MAP) => {
+                if let Ok(root) = msgpack::decode(v) {
+                    self.each_in_value(&root, f);
                 }
             }
-            (CollectionType::MapKeys, particle::MAP) => {
-                if let Ok(Value::Map(m)) = msgpack::decode(b.value) {
-                    m.entries
-                        .iter()
-                        .filter_map(|(k, _)| Item::from_msgpack(k))
-                        .for_each(f);
-                }
+            _ => {}
+        }
+    }
+
+    /// The values of a msgpack value, by collection type.
+    fn each_in_value(&self, v: &Value, f: impl FnMut(Item<'_>)) {
+        match (self.ctype, v) {
+            (CollectionType::Default, v) => Item::from_msgpack(v).into_iter().for_each(f),
+            (CollectionType::List, Value::List(l)) => {
+                l.items.iter().filter_map(Item::from_msgpack).for_each(f)
             }
-            (CollectionType::MapValues, particle::MAP) => {
-                if let Ok(Value::Map(m)) = msgpack::decode(b.value) {
-                    m.entries
-                        .iter()
-                        .filter_map(|(_, v)| Item::from_msgpack(v))
-                        .for_each(f);
-                }
-            }
+            (CollectionType::MapKeys, Value::Map(m)) => m
+                .entries
+                .iter()
+                .filter_map(|(k, _)| Item::from_msgpack(k))
+                .for_each(f),
+            (CollectionType::MapValues, Value::Map(m)) => m
+                .entries
+                .iter()
+                .filter_map(|(_, v)| Item::from_msgpack(v))
+                .for_each(f),
             _ => {}
         }
     }
@@ -267,6 +370,8 @@ enum Item<'a> {
     Int(i64),
     Str(&'a [u8]),
     Blob(&'a [u8]),
+    /// GeoJSON text.
+    Geo(&'a [u8]),
 }
 
 impl<'a> Item<'a> {
@@ -275,6 +380,7 @@ impl<'a> Item<'a> {
             particle::INTEGER => Some(Self::Int(i64::from_be_bytes(v.try_into().ok()?))),
             particle::STRING => Some(Self::Str(v)),
             particle::BLOB => Some(Self::Blob(v)),
+            particle::GEOJSON => geo::particle_text(v).map(Self::Geo),
             _ => None,
         }
     }
@@ -285,6 +391,7 @@ impl<'a> Item<'a> {
             Value::Str(b) | Value::Bin(b) => match b.split_first() {
                 Some((&BYTES_STRING, s)) => Some(Self::Str(s)),
                 Some((&BYTES_BLOB, s)) => Some(Self::Blob(s)),
+                Some((&BYTES_GEOJSON, s)) => Some(Self::Geo(s)),
                 _ => None,
             },
             _ => None,

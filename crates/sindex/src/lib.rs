@@ -16,8 +16,11 @@
 //! record partition lock.
 
 mod def;
+mod geo;
+mod persist;
+mod source;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -26,6 +29,9 @@ use aerie_record::{Digest, N_PARTITIONS};
 use parking_lot::{Mutex, RwLock};
 
 pub use def::{CollectionType, DefError, KeyType, QueryRange, SindexDef};
+pub use geo::GeoQuery;
+pub use persist::{defs_path, restore};
+pub use source::{IndexCtx, IndexExp};
 
 /// Most indexes per namespace (the reference server's limit).
 pub const MAX_INDEXES: usize = 256;
@@ -46,6 +52,15 @@ pub enum CreateError {
 /// One partition's entries: (bval, digest), ordered.
 type PartTree = BTreeSet<(i64, Digest)>;
 
+/// Shards of the presence map (partition id modulo this).
+const PRESENCE_SHARDS: usize = 64;
+
+/// Which partitions hold a bval: (bval, partition id) -> entries. A query first asks it which
+/// partitions have any candidate, so a selective query touches a handful of partition trees
+/// instead of all 4096 (each a few cold cache lines). Sharded by partition id, so writes to
+/// different partitions rarely share a lock.
+type PresenceShard = BTreeMap<(i64, u16), u32>;
+
 /// One index.
 #[derive(Debug)]
 pub struct Sindex {
@@ -53,6 +68,7 @@ pub struct Sindex {
     /// The set the index covers; `None` = every record of the namespace.
     pub set_id: Option<SetId>,
     parts: Box<[Mutex<PartTree>]>,
+    presence: Box<[Mutex<PresenceShard>]>,
     /// Partitions populated so far (background build progress).
     loaded_parts: AtomicUsize,
 }
@@ -64,6 +80,9 @@ impl Sindex {
             set_id,
             parts: (0..N_PARTITIONS)
                 .map(|_| Mutex::new(BTreeSet::new()))
+                .collect(),
+            presence: (0..PRESENCE_SHARDS)
+                .map(|_| Mutex::new(BTreeMap::new()))
                 .collect(),
             loaded_parts: AtomicUsize::new(0),
         }
@@ -83,30 +102,34 @@ impl Sindex {
         self.set_id.is_none_or(|s| s == r.meta.set_id)
     }
 
-    /// Copies up to `limit` entries of partition `pid` with bval in `lo..=hi`, strictly after
-    /// `after` (bval, digest). Returns whether the range is exhausted in this partition.
+    /// Copies up to `limit` entries of partition `pid` with bval in one of `ranges`
+    /// (inclusive, sorted, disjoint), strictly after `after` (bval, digest). Returns whether
+    /// the ranges are exhausted in this partition.
     pub fn candidates(
         &self,
         pid: u16,
-        lo: i64,
-        hi: i64,
+        ranges: &[(i64, i64)],
         after: Option<(i64, Digest)>,
         limit: usize,
         out: &mut Vec<(i64, Digest)>,
     ) -> bool {
+        use std::ops::Bound;
         let Some(part) = self.parts.get(pid as usize) else {
             return true;
         };
         let tree = part.lock();
-        let start = match after {
-            Some(a) if a.0 >= lo => std::ops::Bound::Excluded(a),
-            _ => std::ops::Bound::Included((lo, [0u8; 20])),
-        };
-        for e in tree.range((start, std::ops::Bound::Included((hi, [0xFFu8; 20])))) {
-            if out.len() >= limit {
-                return false;
+        for &(lo, hi) in ranges {
+            let start = match after {
+                Some(a) if a.0 > hi => continue,
+                Some(a) if a.0 >= lo => Bound::Excluded(a),
+                _ => Bound::Included((lo, [0u8; 20])),
+            };
+            for e in tree.range((start, Bound::Included((hi, [0xFFu8; 20])))) {
+                if out.len() >= limit {
+                    return false;
+                }
+                out.push(*e);
             }
-            out.push(*e);
         }
         true
     }
@@ -114,11 +137,11 @@ impl Sindex {
     fn apply(&self, digest: &Digest, old: Option<&Record>, new: Option<&Record>) {
         let old_keys = old
             .filter(|r| self.covers(r))
-            .map(|r| self.def.keys(r))
+            .map(|r| self.def.keys(digest, r))
             .unwrap_or_default();
         let new_keys = new
             .filter(|r| self.covers(r))
-            .map(|r| self.def.keys(r))
+            .map(|r| self.def.keys(digest, r))
             .unwrap_or_default();
         if old_keys.is_empty() && new_keys.is_empty() {
             return;
@@ -129,11 +152,59 @@ impl Sindex {
         };
         let mut tree = part.lock();
         for k in old_keys.iter().filter(|k| !new_keys.contains(k)) {
-            tree.remove(&(*k, *digest));
+            if tree.remove(&(*k, *digest)) {
+                self.present(pid, *k, false);
+            }
         }
         for k in new_keys {
-            tree.insert((k, *digest));
+            self.insert(&mut tree, pid, k, digest);
         }
+    }
+
+    /// Adds an entry to a partition tree (its lock held), keeping the presence map.
+    fn insert(&self, tree: &mut PartTree, pid: usize, k: i64, digest: &Digest) {
+        if tree.insert((k, *digest)) {
+            self.present(pid, k, true);
+        }
+    }
+
+    fn present(&self, pid: usize, k: i64, added: bool) {
+        let Some(shard) = self.presence.get(pid % PRESENCE_SHARDS) else {
+            return;
+        };
+        let mut shard = shard.lock();
+        let key = (k, pid as u16);
+        if added {
+            *shard.entry(key).or_insert(0) += 1;
+        } else if let Some(n) = shard.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                shard.remove(&key);
+            }
+        }
+    }
+
+    /// Which partitions hold an entry with a bval in `ranges` now (a query skips the others).
+    pub fn partitions_with(&self, ranges: &[(i64, i64)]) -> Vec<bool> {
+        let mut marked = vec![false; N_PARTITIONS];
+        let mut n = 0;
+        for shard in self.presence.iter() {
+            let shard = shard.lock();
+            for &(lo, hi) in ranges {
+                for &(_, pid) in shard.range((lo, 0)..=(hi, u16::MAX)).map(|(k, _)| k) {
+                    if let Some(m) = marked.get_mut(pid as usize) {
+                        if !*m {
+                            *m = true;
+                            n += 1;
+                            if n == N_PARTITIONS {
+                                return marked;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        marked
     }
 }
 
@@ -183,21 +254,29 @@ impl Sindexes {
             .cloned()
     }
 
-    /// The index a query on `bin` with this key and collection type (and set) would use: one
-    /// on the same set first, else one covering the whole namespace.
+    /// The index a query on `bin` with this key and collection type (and set, CDT context or
+    /// expression) would use: one on the same set first, else one covering the namespace. An
+    /// expression query selects by its expression alone.
     pub fn find(
         &self,
         set_id: Option<SetId>,
         bin: &[u8],
         ktype: KeyType,
         ctype: CollectionType,
+        context: Option<&IndexCtx>,
+        exp: Option<&[u8]>,
     ) -> Option<Arc<Sindex>> {
         let list = self.list.read();
         let fits = |s: &&Arc<Sindex>| {
-            s.def.bin.as_bytes() == bin
+            let source = match (exp, &s.def.exp) {
+                (Some(wire), Some(e)) => e.is(wire),
+                (None, None) => s.def.bin.as_bytes() == bin,
+                _ => false,
+            };
+            source
                 && s.def.ktype == ktype
                 && s.def.ctype == ctype
-                && s.def.context.is_none()
+                && s.def.context.as_ref() == context
         };
         list.iter()
             .filter(fits)
@@ -233,6 +312,7 @@ impl Sindexes {
             list.push(si.clone());
             si
         };
+        persist::save(ns, self);
         // Populate: the hook already maintains the new index, so each partition is read
         // under its lock once and is exact from then on.
         let ns = ns.clone();
@@ -245,12 +325,18 @@ impl Sindexes {
         Ok(())
     }
 
-    /// Drops an index; returns whether it existed.
-    pub fn delete(&self, name: &str) -> bool {
-        let mut list = self.list.write();
-        let before = list.len();
-        list.retain(|s| s.def.name != name);
-        list.len() != before
+    /// Drops an index of `ns`; returns whether it existed.
+    pub fn delete(&self, ns: &Namespace, name: &str) -> bool {
+        let existed = {
+            let mut list = self.list.write();
+            let before = list.len();
+            list.retain(|s| s.def.name != name);
+            list.len() != before
+        };
+        if existed {
+            persist::save(ns, self);
+        }
+        existed
     }
 }
 
@@ -263,8 +349,8 @@ fn populate(ns: &Namespace, si: &Sindex) {
                 let mut tree = part.lock();
                 for (d, r) in idx.iter_from(None) {
                     if si.covers(r) {
-                        for k in si.def.keys(r) {
-                            tree.insert((k, *d));
+                        for k in si.def.keys(d, r) {
+                            si.insert(&mut tree, pid, k, d);
                         }
                     }
                 }

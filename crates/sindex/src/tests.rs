@@ -40,6 +40,7 @@ fn def(name: &str, bin: &str, ktype: KeyType) -> SindexDef {
         ktype,
         ctype: CollectionType::Default,
         context: None,
+        exp: None,
     }
 }
 
@@ -56,7 +57,7 @@ fn wait_loaded(si: &Sindex) {
 fn query(si: &Sindex, lo: i64, hi: i64) -> Vec<Digest> {
     let mut out = Vec::new();
     for pid in 0..N_PARTITIONS as u16 {
-        si.candidates(pid, lo, hi, None, usize::MAX, &mut out);
+        si.candidates(pid, &[(lo, hi)], None, usize::MAX, &mut out);
     }
     out.into_iter().map(|(_, d)| d).collect()
 }
@@ -105,18 +106,27 @@ fn populate_then_track_writes_deletes_and_truncate() {
     write(&ns, b"s", 13, b"n", particle::STRING, b"x");
     assert_eq!(query(&si, 3, 3).len(), 18);
     assert_eq!(query(&si, 100, 100), vec![d0]);
+    // The presence map names exactly the partitions holding a bval in range.
+    let present = si.partitions_with(&[(100, 100)]);
+    let marked: Vec<usize> = (0..N_PARTITIONS)
+        .filter(|&p| present.get(p) == Some(&true))
+        .collect();
+    assert_eq!(marked, vec![partition_id(&d0) as usize]);
+    let with_3 = si.partitions_with(&[(3, 3)]).iter().filter(|&&m| m).count();
+    assert!((1..=18).contains(&with_3));
     // Delete.
     {
         let mut idx = ns.partition(&d0).lock();
         let _ = ns.delete_record(&mut idx, &d0);
     }
     assert!(query(&si, 100, 100).is_empty());
+    assert!(!si.partitions_with(&[(100, 100)]).contains(&true));
     assert_eq!(si.entries(), 198);
     // Truncate the set.
     let _ = ns.truncate(Some(b"s"), None);
     assert_eq!(si.entries(), 0);
-    assert!(sis.delete("n_idx"));
-    assert!(!sis.delete("n_idx"));
+    assert!(sis.delete(&ns, "n_idx"));
+    assert!(!sis.delete(&ns, "n_idx"));
 }
 
 #[test]
@@ -135,7 +145,9 @@ fn string_equality_verifies_and_resumes() {
         write(&ns, b"s", i, b"s", particle::STRING, v);
     }
     let range = QueryRange::Eq(KeyType::String, b"even".to_vec());
-    let (lo, hi) = range.bvals();
+    let [(lo, hi)] = range.bvals()[..] else {
+        panic!("one interval")
+    };
     let got = query(&si, lo, hi);
     assert_eq!(got.len(), 25);
     for d in &got {
@@ -143,18 +155,24 @@ fn string_equality_verifies_and_resumes() {
         let Some(r) = idx.get(d) else {
             panic!("record")
         };
-        assert!(si.def.matches(r, &range));
+        assert!(si.def.matches(d, r, &range));
         assert!(!si
             .def
-            .matches(r, &QueryRange::Eq(KeyType::String, b"odd".to_vec())));
+            .matches(d, r, &QueryRange::Eq(KeyType::String, b"odd".to_vec())));
     }
     // Resume after the first candidate of a partition skips exactly it.
     let d = got.first().copied().unwrap_or_default();
     let pid = partition_id(&d);
     let mut all = Vec::new();
-    si.candidates(pid, lo, hi, None, usize::MAX, &mut all);
+    si.candidates(pid, &[(lo, hi)], None, usize::MAX, &mut all);
     let mut rest = Vec::new();
-    si.candidates(pid, lo, hi, all.first().copied(), usize::MAX, &mut rest);
+    si.candidates(
+        pid,
+        &[(lo, hi)],
+        all.first().copied(),
+        usize::MAX,
+        &mut rest,
+    );
     assert_eq!(rest.len() + 1, all.len());
 }
 

@@ -14,6 +14,7 @@ mod aggr;
 mod batch;
 mod cdt_ops;
 mod exp_ops;
+pub mod jobs;
 mod query;
 mod read;
 mod reply;

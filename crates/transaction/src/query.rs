@@ -11,7 +11,7 @@ use aerie_namespace::{Namespace, Partition, SetId};
 use aerie_proto::msg::field;
 use aerie_proto::{Msg, ResultCode};
 use aerie_record::{particle, time};
-use aerie_sindex::{CollectionType, KeyType, QueryRange, Sindex, Sindexes};
+use aerie_sindex::{CollectionType, IndexCtx, KeyType, QueryRange, Sindex, Sindexes};
 
 use crate::scan::{Collected, PartCursor};
 
@@ -20,8 +20,17 @@ use crate::scan::{Collected, PartCursor};
 pub(crate) struct QuerySpec {
     si: Arc<Sindex>,
     range: QueryRange,
-    lo: i64,
-    hi: i64,
+    /// Sorted, disjoint bval intervals to visit.
+    ranges: Vec<(i64, i64)>,
+    /// Partitions holding a candidate when the query started; the others are not visited.
+    present: Vec<bool>,
+}
+
+impl QuerySpec {
+    /// The name of the index the query uses.
+    pub(crate) fn index_name(&self) -> &str {
+        &self.si.def.name
+    }
 }
 
 /// Decodes the query filter (field 22, with 21 and 26 alongside) and finds its index.
@@ -32,10 +41,11 @@ pub(crate) fn spec(
     msg: &Msg<'_>,
 ) -> Result<QuerySpec, ResultCode> {
     let f = &msg.fields;
-    if f.has(field::INDEX_EXPRESSION) || f.has(field::INDEX_CONTEXT) {
-        // TODO(issue 7): expression and CDT-context indexes.
-        return Err(ResultCode::IndexNotFound);
-    }
+    let context = match f.get(field::INDEX_CONTEXT) {
+        Some(b) => Some(IndexCtx::from_wire(b).ok_or(ResultCode::Parameter)?),
+        None => None,
+    };
+    let exp = f.get(field::INDEX_EXPRESSION);
     let raw = f.get(field::INDEX_RANGE).ok_or(ResultCode::Parameter)?;
     let (bin, ptype, begin, end) = parse_range(raw).ok_or(ResultCode::Parameter)?;
     let ktype = KeyType::from_particle(ptype).ok_or(ResultCode::Parameter)?;
@@ -54,8 +64,7 @@ pub(crate) fn spec(
             QueryRange::Int(b, e)
         }
         KeyType::String | KeyType::Blob => QueryRange::Eq(ktype, begin.to_vec()),
-        // TODO(issue 7): geo queries (S2 covering).
-        KeyType::Geo2dsphere => return Err(ResultCode::UnsupportedFeature),
+        KeyType::Geo2dsphere => QueryRange::geo(begin).ok_or(ResultCode::GeoInvalidGeoJson)?,
     };
     let sis = Sindexes::existing(ns).ok_or(ResultCode::IndexNotFound)?;
     let si = match f.get(field::INDEX_NAME) {
@@ -64,11 +73,17 @@ pub(crate) fn spec(
             sis.get(name)
                 .filter(|s| s.def.ktype == ktype && s.def.ctype == ctype)
         }
-        None => sis.find(set, bin, ktype, ctype),
+        None => sis.find(set, bin, ktype, ctype, context.as_ref(), exp),
     }
     .ok_or(ResultCode::IndexNotFound)?;
-    let (lo, hi) = range.bvals();
-    Ok(QuerySpec { si, range, lo, hi })
+    let ranges = range.bvals();
+    let present = si.partitions_with(&ranges);
+    Ok(QuerySpec {
+        si,
+        range,
+        ranges,
+        present,
+    })
 }
 
 /// Attaches the bval array (field 15, LE i64 each, one per digest-array entry) to the
@@ -105,10 +120,13 @@ pub(crate) fn collect(
     limit: usize,
     chunk: &mut Vec<Collected>,
 ) -> bool {
+    if !q.present.get(cursor.pid as usize).copied().unwrap_or(true) {
+        return true;
+    }
     let mut cands = Vec::with_capacity(limit.min(1024));
     let after = cursor.after.map(|d| (cursor.bval, d));
     let exhausted =
-        q.si.candidates(cursor.pid, q.lo, q.hi, after, limit, &mut cands);
+        q.si.candidates(cursor.pid, &q.ranges, after, limit, &mut cands);
     let Some(&(last_bval, last_digest)) = cands.last() else {
         return true;
     };
@@ -122,8 +140,12 @@ pub(crate) fn collect(
         };
         if set.is_some_and(|s| s != r.meta.set_id)
             || !ns.is_live(r, now)
-            || !q.si.def.matches(r, &q.range)
+            || !q.si.def.matches(&d, r, &q.range)
         {
+            continue;
+        }
+        if q.si.def.multi_valued() && q.si.def.first_key_in(&d, r, &q.ranges) != Some(bval) {
+            // Met again under another of its keys: returned once, at the first.
             continue;
         }
         chunk.push(Collected {

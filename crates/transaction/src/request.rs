@@ -31,9 +31,22 @@ impl<'a> Request<'a> {
         digest: Option<&Digest>,
         parent_filter: Option<&'a aerie_exp::Filter>,
     ) -> Result<Self, ResultCode> {
-        let f = &msg.fields;
-        let ns_name = f.get(field::NAMESPACE).ok_or(ResultCode::Parameter)?;
+        let ns_name = msg
+            .fields
+            .get(field::NAMESPACE)
+            .ok_or(ResultCode::Parameter)?;
         let ns = registry.get(ns_name).ok_or(ResultCode::Namespace)?;
+        Self::for_namespace(ns, msg, digest, parent_filter)
+    }
+
+    /// As [`Request::new`], with the namespace already found (background jobs).
+    pub fn for_namespace(
+        ns: &'a Arc<Namespace>,
+        msg: &'a Msg<'a>,
+        digest: Option<&Digest>,
+        parent_filter: Option<&'a aerie_exp::Filter>,
+    ) -> Result<Self, ResultCode> {
+        let f = &msg.fields;
         if f.has(field::TXN_ID) {
             return Err(ResultCode::UnsupportedFeature);
         }

@@ -14,9 +14,11 @@
 //!
 //! Reply shape: each record is a bare `as_msg` with fields namespace, digest, set (if any)
 //! and key (if stored), and one READ op per returned bin; the stream ends with an `as_msg`
-//! carrying info3 LAST and the result code. This node owns every partition, so no
-//! partition-done markers are needed (the server sends those only for partitions it cannot
-//! serve, with rc UNAVAILABLE).
+//! carrying info3 LAST and the result code. When the request sets info3 PARTITION_DONE (the
+//! clients' partition tracking), each partition walked to its end is reported by a bare
+//! `as_msg` with info3 PARTITION_DONE and the partition id in the generation field, after
+//! its records: a client paginating with max-records then knows which partitions are
+//! finished and resumes the others after their last digest (the C client relies on it).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -99,11 +101,25 @@ pub struct StreamJob {
     filter: Option<aerie_exp::Filter>,
     /// A stream UDF the records go through instead of being sent.
     aggr: Option<crate::aggr::Aggr>,
+    /// The request names a set that does not exist.
+    set_missing: bool,
+    /// The client asked for partition-done markers (info3 PARTITION_DONE).
+    report_done: bool,
+    /// Partitions finished since the last markers were written.
+    done_pids: Vec<u16>,
 }
 
 /// Starts a scan, or answers at once (a LAST message with the error) when the request cannot
 /// run. Returns the job when records are to be streamed.
 pub fn start(registry: &Registry, msg: &Msg<'_>, out: &mut Vec<u8>) -> Option<StreamJob> {
+    if msg.header.info2 & info2::WRITE != 0 {
+        // A background job: answered at once, run on its own thread.
+        let rc = start_background(registry, msg)
+            .err()
+            .unwrap_or(ResultCode::Ok);
+        reply::stream_end(out, rc);
+        return None;
+    }
     match StreamJob::new(registry, msg) {
         Ok(job) => Some(job),
         Err(rc) => {
@@ -114,8 +130,34 @@ pub fn start(registry: &Registry, msg: &Msg<'_>, out: &mut Vec<u8>) -> Option<St
     }
 }
 
+/// Starts a background scan or query applying the request's write ops to every match.
+fn start_background(registry: &Registry, msg: &Msg<'_>) -> Result<(), ResultCode> {
+    let f = &msg.fields;
+    if f.has(field::UDF_OP) || f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) {
+        // Background UDF jobs plug a UDF action into `jobs::start`; not there yet.
+        return Err(ResultCode::UnsupportedFeature);
+    }
+    let action = crate::jobs::OpsAction::new(msg)?;
+    let id = match f.get(field::TASK_ID) {
+        Some(b) => u64::from_be_bytes(b.try_into().map_err(|_| ResultCode::Parameter)?),
+        None => return Err(ResultCode::Parameter),
+    };
+    let walk = StreamJob::for_background(registry, msg)?;
+    crate::jobs::start(id, walk, Arc::new(action))?;
+    Ok(())
+}
+
 impl StreamJob {
     fn new(registry: &Registry, msg: &Msg<'_>) -> Result<Self, ResultCode> {
+        Self::build(registry, msg, false)
+    }
+
+    /// The walk of a background job: the same matches, the ops are the job's action.
+    fn for_background(registry: &Registry, msg: &Msg<'_>) -> Result<Self, ResultCode> {
+        Self::build(registry, msg, true)
+    }
+
+    fn build(registry: &Registry, msg: &Msg<'_>, background: bool) -> Result<Self, ResultCode> {
         let f = &msg.fields;
         let h = &msg.header;
         let ns_name = f.get(field::NAMESPACE).ok_or(ResultCode::Parameter)?;
@@ -123,11 +165,14 @@ impl StreamJob {
         if f.has(field::TXN_ID) {
             return Err(ResultCode::UnsupportedFeature);
         }
-        // Aggregations run here; background UDF scans are refused (not supported yet).
-        let aggr = crate::aggr::Aggr::from_msg(msg)?;
-        if h.info2 & info2::WRITE != 0 {
-            // TODO(issue 7): background scans applying write ops.
-            return Err(ResultCode::UnsupportedFeature);
+        // Aggregations run here; a background job's action (ops or UDF) is the caller's.
+        let aggr = if background {
+            None
+        } else {
+            crate::aggr::Aggr::from_msg(msg)?
+        };
+        if h.info2 & info2::WRITE != 0 && !background {
+            return Err(ResultCode::Parameter);
         }
         // The filter expression is compiled once for the whole scan.
         let filter = match f.get(field::FILTER_EXP) {
@@ -148,10 +193,9 @@ impl StreamJob {
         if query.is_some() {
             query::apply_bvals(&mut parts, f.get(field::BVAL_ARRAY))?;
         }
-        let parts = match set {
-            Some(None) => VecDeque::<PartCursor>::new(),
-            _ => parts,
-        };
+        // An unknown set has no records: its partitions are reported done without a walk.
+        let set_missing = matches!(set, Some(None));
+        let report_done = h.info3 & info3::PARTITION_DONE != 0;
         let max_records = match f.get(field::MAX_RECORDS) {
             Some(b) => u64::from_be_bytes(b.try_into().map_err(|_| ResultCode::Parameter)?),
             None => 0,
@@ -160,7 +204,11 @@ impl StreamJob {
             Some(b) => u32::from_be_bytes(b.try_into().map_err(|_| ResultCode::Parameter)?),
             None => 0,
         };
-        let select = bin_select(msg)?;
+        let select = if background {
+            BinSelect::None
+        } else {
+            bin_select(msg)?
+        };
         Ok(Self {
             ns: ns.clone(),
             set: set.flatten(),
@@ -174,6 +222,9 @@ impl StreamJob {
             query,
             filter,
             aggr,
+            set_missing,
+            report_done,
+            done_pids: Vec::new(),
         })
     }
 
@@ -192,24 +243,17 @@ impl StreamJob {
         let mut frame_records = 0u64;
         let mut chunk = Vec::with_capacity(CHUNK_MAX_RECORDS);
         while w.frame_len() < FRAME_TARGET_BYTES && frame_records < budget {
-            let want = self.remaining().min(budget - frame_records);
+            // `sent` counts earlier frames only: this frame's records count against both limits.
+            let want = self
+                .remaining()
+                .saturating_sub(frame_records)
+                .min(budget - frame_records);
             if want == 0 {
                 break;
             }
-            let Some(cursor) = self.parts.front_mut() else {
-                break;
-            };
-            let Some(p) = self.ns.partitions().get(cursor.pid as usize) else {
-                self.parts.pop_front();
-                continue;
-            };
             let limit = (want.min(CHUNK_MAX_RECORDS as u64)) as usize;
-            let exhausted = match &self.query {
-                None => collect(&self.ns, self.set, p, cursor, limit, &mut chunk),
-                Some(q) => query::collect(&self.ns, self.set, q, p, cursor, limit, &mut chunk),
-            };
-            if exhausted {
-                self.parts.pop_front();
+            if !self.collect_next(limit, &mut chunk) {
+                break;
             }
             if self.aggr.is_some() {
                 chunk.retain(|c| self.passes_filter(c));
@@ -222,21 +266,35 @@ impl StreamJob {
                 if !go_on {
                     self.parts.clear();
                 }
-                // Aggregation output is small, so bound the records run per frame instead.
-                if frame_records >= crate::aggr::RECORDS_PER_FRAME
-                    && w.frame_len() > empty_frame_len
-                {
-                    break;
+            } else {
+                for c in chunk.drain(..) {
+                    if !self.passes_filter(&c) {
+                        continue;
+                    }
+                    if encode_record(&mut w, &self.ns, &self.select, &c) {
+                        frame_records += 1;
+                    }
                 }
-                continue;
             }
-            for c in chunk.drain(..) {
-                if !self.passes_filter(&c) {
-                    continue;
+            // Aggregation replies carry only stream values: the clients read every message of
+            // one as a SUCCESS/FAILURE bin, so partition-done markers are left out.
+            let markers = self.report_done && self.aggr.is_none();
+            for pid in self.done_pids.drain(..) {
+                if markers {
+                    w.header(&MsgHeader {
+                        info3: info3::PARTITION_DONE,
+                        result_code: ResultCode::Ok.code(),
+                        generation: u32::from(pid),
+                        ..Default::default()
+                    });
                 }
-                if encode_record(&mut w, &self.ns, &self.select, &c) {
-                    frame_records += 1;
-                }
+            }
+            // Aggregation output is small, so bound the records run per frame instead.
+            if self.aggr.is_some()
+                && frame_records >= crate::aggr::RECORDS_PER_FRAME
+                && w.frame_len() > empty_frame_len
+            {
+                break;
             }
         }
         self.sent += frame_records;
@@ -274,6 +332,82 @@ impl StreamJob {
         }
     }
 
+    /// Clones up to `limit` live records of the front partition (index candidates, for a
+    /// query) into `chunk`, popping the partition once exhausted. Returns false when no
+    /// partition is left.
+    fn collect_next(&mut self, limit: usize, chunk: &mut Vec<Collected>) -> bool {
+        let Some(cursor) = self.parts.front_mut() else {
+            return false;
+        };
+        let pid = cursor.pid;
+        let Some(p) = self.ns.partitions().get(pid as usize) else {
+            self.parts.pop_front();
+            return true;
+        };
+        if self.set_missing {
+            self.parts.pop_front();
+            self.done_pids.push(pid);
+            return true;
+        }
+        let exhausted = match &self.query {
+            None => collect(&self.ns, self.set, p, cursor, limit, chunk),
+            Some(q) => query::collect(&self.ns, self.set, q, p, cursor, limit, chunk),
+        };
+        if exhausted {
+            self.parts.pop_front();
+            self.done_pids.push(pid);
+        }
+        true
+    }
+
+    /// Background jobs: the next chunk of matches (before the filter expression), within
+    /// max-records. Returns false once the walk is over.
+    pub(crate) fn next_matches(&mut self, chunk: &mut Vec<Collected>) -> bool {
+        let want = self.remaining();
+        if want == 0 {
+            return false;
+        }
+        let more = self.collect_next(want.min(CHUNK_MAX_RECORDS as u64) as usize, chunk);
+        // Background jobs send no partition-done markers.
+        self.done_pids.clear();
+        more
+    }
+
+    /// Background jobs: counts records handed to the action (max-records, throttle).
+    pub(crate) fn count_sent(&mut self, n: u64) {
+        self.sent += n;
+    }
+
+    /// Background jobs: `Err(wait)` while the records-per-second throttle holds.
+    pub(crate) fn throttle(&self) -> Result<(), Duration> {
+        self.throttle_budget().map(|_| ())
+    }
+
+    pub(crate) fn namespace(&self) -> &Arc<Namespace> {
+        &self.ns
+    }
+
+    /// The set's name, empty for a whole-namespace walk.
+    pub(crate) fn set_name(&self) -> String {
+        self.set
+            .and_then(|s| self.ns.sets.get(s))
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn rps(&self) -> u32 {
+        self.rps
+    }
+
+    pub(crate) fn partitions_left(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The index a query uses; `None` for a scan.
+    pub(crate) fn index_name(&self) -> Option<&str> {
+        self.query.as_ref().map(|q| q.index_name())
+    }
+
     /// Records the job may still send (u64::MAX without max-records).
     fn remaining(&self) -> u64 {
         if self.max_records == 0 {
@@ -303,7 +437,7 @@ impl StreamJob {
     /// Whether a record passes the request's filter expression. The record is a clone, so
     /// evaluation holds no partition lock; a filter that cannot be evaluated (unknown) skips
     /// the record, as the reference server does.
-    fn passes_filter(&self, c: &Collected) -> bool {
+    pub(crate) fn passes_filter(&self, c: &Collected) -> bool {
         let Some(filter) = &self.filter else {
             return true;
         };

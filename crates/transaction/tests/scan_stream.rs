@@ -102,6 +102,8 @@ struct Streamed {
     records: Vec<(Digest, Vec<String>, bool)>,
     last_rc: Option<u8>,
     frames: usize,
+    /// Partitions reported done (info3 PARTITION_DONE markers).
+    done_pids: Vec<u16>,
 }
 
 fn decode(out: &[u8], s: &mut Streamed) {
@@ -120,6 +122,17 @@ fn decode(out: &[u8], s: &mut Streamed) {
             if hdr.info3 & info3::LAST != 0 {
                 assert!(s.last_rc.is_none(), "two LAST messages");
                 s.last_rc = Some(hdr.result_code);
+                continue;
+            }
+            if hdr.info3 & info3::PARTITION_DONE != 0 {
+                // Asked for by the request: the partition id rides in the generation field.
+                assert_eq!(hdr.result_code, 0);
+                assert!(
+                    hdr.generation < 4096,
+                    "partition-done for pid {}",
+                    hdr.generation
+                );
+                s.done_pids.push(hdr.generation as u16);
                 continue;
             }
             let d: Digest = m
@@ -179,6 +192,10 @@ fn whole_set_all_bins_then_selected_then_none() {
     assert_eq!(s.records.len(), 500);
     assert!(s.records.iter().all(|r| r.1 == ["a", "b"]));
     assert_eq!(s.records.iter().filter(|r| r.2).count(), 250);
+    // A whole scan reports every partition done, once.
+    let done: BTreeSet<u16> = s.done_pids.iter().copied().collect();
+    assert_eq!(done.len(), 4096);
+    assert_eq!(s.done_pids.len(), 4096);
 
     let s = scan(
         &reg,
@@ -238,6 +255,12 @@ fn max_records_and_digest_resume_visit_every_record_once() {
         }
         let s = scan(&reg, &req);
         assert_eq!(s.last_rc, Some(0));
+        // Regression: max-records bounds the whole reply, not each partition chunk.
+        assert!(
+            s.records.len() <= 77,
+            "{} records for max-records 77",
+            s.records.len()
+        );
         for (d, _, _) in &s.records {
             assert!(seen.insert(*d), "record sent twice");
             if let Some(c) = cursor.get_mut(partition_id(d) as usize) {
