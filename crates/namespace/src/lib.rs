@@ -16,6 +16,7 @@ mod partition;
 mod persist;
 mod record;
 mod sets;
+mod udf_stats;
 
 pub use hook::RecordHook;
 pub use index::PartitionIndex;
@@ -24,3 +25,4 @@ pub use partition::{NodeId, OwnershipTable, Partition};
 pub use persist::Persistence;
 pub use record::{Record, RecordMeta};
 pub use sets::{SetId, SetInfo, SetTable, MAX_SET_NAME_BYTES, NO_SET};
+pub use udf_stats::{JobCounters, UdfCounters, UdfStats};

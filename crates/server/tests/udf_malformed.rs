@@ -1,10 +1,11 @@
 //! Malformed and hostile UDF requests over raw frames: each gets its result code (PARAMETER,
-//! UDF execution with a FAILURE bin, UNSUPPORTED_FEATURE for a background UDF scan) and the
-//! server keeps serving; a module that does not compile is refused with its line.
+//! UDF execution with a FAILURE bin) and the server keeps serving; a module that does not
+//! compile is refused with its line; a background UDF job whose function raises on half the
+//! records counts those as failed and runs to its end.
 
 use std::time::Duration;
 
-use aerie_testkit::wire::{self, field, flags, AsMsg, Reply};
+use aerie_testkit::wire::{self, field, flags, op, AsMsg, Reply};
 use aerie_testkit::ServerProcess;
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -15,9 +16,15 @@ const UDF_FUNCTION: u8 = 31;
 const UDF_ARGLIST: u8 = 32;
 const UDF_OP: u8 = 33;
 const RESULT_UDF: u8 = 100;
-const RESULT_UNSUPPORTED: u8 = 16;
+const TASK_ID: u8 = 7;
 
-const MODULE: &str = "function echo(rec, v) return v end\n";
+const MODULE: &str = "function echo(rec, v) return v end
+function negate_odd(rec)
+  if rec['n'] % 2 == 0 then error('even value') end
+  rec['n'] = -rec['n']
+  aerospike:update(rec)
+end
+";
 
 fn b64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -151,14 +158,112 @@ fn malformed_udf_requests_get_their_codes_and_the_server_keeps_serving() {
         }
     }
 
-    // A background UDF scan is not supported yet: the stream ends at once with code 16.
-    let scan = AsMsg::new()
-        .info(0, flags::INFO2_WRITE, 0, 0)
-        .field(field::NAMESPACE, b"test")
+    // Malformed background UDF scans: the stream ends at once with PARAMETER.
+    let bg = |task: Option<u64>| {
+        let m = AsMsg::new()
+            .info(0, flags::INFO2_WRITE, 0, 0)
+            .field(field::NAMESPACE, b"test")
+            .field(field::SET, b"bg");
+        match task {
+            Some(id) => m.field(TASK_ID, &id.to_be_bytes()),
+            None => m,
+        }
+    };
+    let bg_cases: [(&str, AsMsg); 5] = [
+        (
+            "no task id",
+            bg(None)
+                .field(UDF_PACKAGE, b"m")
+                .field(UDF_FUNCTION, b"echo")
+                .field(UDF_OP, &[2]),
+        ),
+        (
+            "no function",
+            bg(Some(11)).field(UDF_PACKAGE, b"m").field(UDF_OP, &[2]),
+        ),
+        (
+            "aggregation op with the write flag",
+            bg(Some(12))
+                .field(UDF_PACKAGE, b"m")
+                .field(UDF_FUNCTION, b"echo")
+                .field(UDF_OP, &[1]),
+        ),
+        (
+            "a write op beside the UDF",
+            bg(Some(13))
+                .field(UDF_PACKAGE, b"m")
+                .field(UDF_FUNCTION, b"echo")
+                .field(UDF_OP, &[2])
+                .op(op::WRITE, op::PARTICLE_INTEGER, "x", &1i64.to_be_bytes()),
+        ),
+        (
+            "background op without the write flag",
+            AsMsg::new()
+                .info(flags::INFO1_READ, 0, 0, 0)
+                .field(field::NAMESPACE, b"test")
+                .field(TASK_ID, &14u64.to_be_bytes())
+                .field(UDF_PACKAGE, b"m")
+                .field(UDF_FUNCTION, b"echo")
+                .field(UDF_OP, &[2]),
+        ),
+    ];
+    for (name, msg) in &bg_cases {
+        let r = send(&server, msg);
+        assert_eq!(r.result_code(), Some(wire::RESULT_PARAMETER), "{name}");
+    }
+
+    // A background UDF job raising on every even record: those count as failed, the odd ones
+    // are written, and the job ends.
+    for i in 0..10u8 {
+        let put = AsMsg::new()
+            .info(0, flags::INFO2_WRITE, 0, 0)
+            .field(field::NAMESPACE, b"test")
+            .field(field::SET, b"bg")
+            .field(field::DIGEST, &[i + 100; 20])
+            .op(
+                op::WRITE,
+                op::PARTICLE_INTEGER,
+                "n",
+                &i64::from(i).to_be_bytes(),
+            );
+        assert_eq!(send(&server, &put).result_code(), Some(0));
+    }
+    let job = bg(Some(77))
         .field(UDF_PACKAGE, b"m")
-        .field(UDF_FUNCTION, b"echo")
+        .field(UDF_FUNCTION, b"negate_odd")
         .field(UDF_OP, &[2]);
-    assert_eq!(send(&server, &scan).result_code(), Some(RESULT_UNSUPPORTED));
+    assert_eq!(send(&server, &job).result_code(), Some(0));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let shown = loop {
+        let s = wire::info(server.addr(), &["query-show:trid=77"], IO_TIMEOUT).expect("show");
+        if s.contains("status=done") {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "job never ended: {s}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(shown.contains(":recs-succeeded=5:recs-failed=5"), "{shown}");
+    let ns = wire::info(server.addr(), &["namespace/test"], IO_TIMEOUT).expect("namespace");
+    for stat in [
+        "udf_sub_udf_complete=5;",
+        "udf_sub_udf_error=5;",
+        "udf_sub_lang_write_success=5;",
+        "udf_sub_lang_error=5;",
+        "pi_query_udf_bg_complete=1;",
+    ] {
+        assert!(ns.contains(stat), "{stat} not in {ns}");
+    }
+    let odd = send(
+        &server,
+        &AsMsg::new()
+            .info(flags::INFO1_READ | flags::INFO1_GET_ALL, 0, 0, 0)
+            .field(field::NAMESPACE, b"test")
+            .field(field::DIGEST, &[103; 20]),
+    );
+    assert!(
+        body_of(&odd).windows(8).any(|w| w == (-3i64).to_be_bytes()),
+        "record 3 not negated"
+    );
 
     let node = wire::info(server.addr(), &["node"], IO_TIMEOUT).expect("node");
     assert!(!node.trim().is_empty());

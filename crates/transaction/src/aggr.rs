@@ -21,7 +21,7 @@ pub(crate) const RECORDS_PER_FRAME: u64 = 16 * 1024;
 
 /// `UDF_OP` values (field 33).
 const UDF_OP_AGGREGATE: u8 = 1;
-const UDF_OP_BACKGROUND: u8 = 2;
+pub(crate) const UDF_OP_BACKGROUND: u8 = 2;
 
 /// An aggregation attached to a scan or query job.
 #[derive(Debug)]
@@ -32,8 +32,8 @@ pub(crate) struct Aggr {
 }
 
 impl Aggr {
-    /// The aggregation a scan or query request asks for, if any. Background UDF jobs are not
-    /// supported yet.
+    /// The aggregation a foreground scan or query request asks for, if any (a background UDF
+    /// is a job's action, see `udf_job`; without the write flag it is a PARAMETER error).
     pub(crate) fn from_msg(msg: &Msg<'_>) -> Result<Option<Self>, ResultCode> {
         let f = &msg.fields;
         match f.get(field::UDF_OP) {
@@ -45,7 +45,6 @@ impl Aggr {
                 call: udf_apply::parse_call(msg)?,
                 failed: None,
             })),
-            Some([UDF_OP_BACKGROUND]) => Err(ResultCode::UnsupportedFeature),
             Some(_) => Err(ResultCode::Parameter),
         }
     }

@@ -21,6 +21,7 @@ mod reply;
 mod request;
 mod scan;
 mod udf_apply;
+mod udf_job;
 mod write;
 
 use aerie_namespace::Registry;
@@ -96,7 +97,12 @@ pub(crate) fn execute_record(
         }
     };
     if msg.fields.has(field::UDF_FUNCTION) {
-        udf_apply::execute(&req, w, batch_index)
+        // Batch rows are the calls with their digest given apart.
+        let origin = match digest {
+            Some(_) => udf_apply::Origin::Batch,
+            None => udf_apply::Origin::Client,
+        };
+        udf_apply::execute(&req, w, batch_index, origin)
     } else if req.is_write() {
         write::execute(&req, w, batch_index)
     } else {

@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aerie_namespace::{Namespace, Record, Registry, SetId};
+use aerie_namespace::{bump, Namespace, Record, Registry, SetId};
 use aerie_proto::msg::{field, info1, info2, info3, op};
 use aerie_proto::{Msg, MsgHeader, MsgWriter, ProtoType, ResultCode};
 use aerie_record::{partition_id, time, Digest, DIGEST_SIZE, N_PARTITIONS};
@@ -130,20 +130,22 @@ pub fn start(registry: &Registry, msg: &Msg<'_>, out: &mut Vec<u8>) -> Option<St
     }
 }
 
-/// Starts a background scan or query applying the request's write ops to every match.
+/// Starts a background scan or query applying the request's write ops, or its record UDF,
+/// to every match.
 fn start_background(registry: &Registry, msg: &Msg<'_>) -> Result<(), ResultCode> {
     let f = &msg.fields;
-    if f.has(field::UDF_OP) || f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) {
-        // Background UDF jobs plug a UDF action into `jobs::start`; not there yet.
-        return Err(ResultCode::UnsupportedFeature);
-    }
-    let action = crate::jobs::OpsAction::new(msg)?;
+    let action: Arc<dyn crate::jobs::RecordAction> =
+        if f.has(field::UDF_OP) || f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) {
+            Arc::new(crate::udf_job::UdfAction::new(msg)?)
+        } else {
+            Arc::new(crate::jobs::OpsAction::new(msg)?)
+        };
     let id = match f.get(field::TASK_ID) {
         Some(b) => u64::from_be_bytes(b.try_into().map_err(|_| ResultCode::Parameter)?),
         None => return Err(ResultCode::Parameter),
     };
     let walk = StreamJob::for_background(registry, msg)?;
-    crate::jobs::start(id, walk, Arc::new(action))?;
+    crate::jobs::start(id, walk, action)?;
     Ok(())
 }
 
@@ -304,6 +306,13 @@ impl StreamJob {
                 .aggr
                 .as_ref()
                 .map_or(ResultCode::Ok, crate::aggr::Aggr::final_rc);
+            if let Some(c) = self.aggr_counters() {
+                bump(if rc == ResultCode::Ok {
+                    &c.complete
+                } else {
+                    &c.error
+                });
+            }
             w.header(&MsgHeader {
                 info3: info3::LAST,
                 result_code: rc.code(),
@@ -358,6 +367,16 @@ impl StreamJob {
             self.done_pids.push(pid);
         }
         true
+    }
+
+    /// The `{pi,si}_query_aggr_*` counters of an aggregation job.
+    fn aggr_counters(&self) -> Option<&aerie_namespace::JobCounters> {
+        self.aggr.as_ref()?;
+        let u = &self.ns.stats.udf;
+        Some(match self.query {
+            None => &u.pi_query_aggr,
+            Some(_) => &u.si_query_aggr,
+        })
     }
 
     /// Background jobs: the next chunk of matches (before the filter expression), within
@@ -635,4 +654,15 @@ fn encode_record(w: &mut MsgWriter<'_>, ns: &Namespace, select: &BinSelect, c: &
         }
     }
     true
+}
+
+/// An aggregation dropped before its last frame (the client went away) counts as aborted.
+impl Drop for StreamJob {
+    fn drop(&mut self) {
+        if !self.finished {
+            if let Some(c) = self.aggr_counters() {
+                bump(&c.abort);
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use aerie_cdt::Value;
-use aerie_namespace::{bump, Record, RecordMeta, NO_SET};
+use aerie_namespace::{bump, Namespace, Record, RecordMeta, UdfCounters, NO_SET};
 use aerie_proto::msg::{field, op};
 use aerie_proto::{Msg, MsgWriter, ResultCode};
 use aerie_record::bins::{FlatBins, MAX_BIN_NAME_BYTES};
@@ -86,18 +86,57 @@ pub(crate) fn record_input<'r>(
     }
 }
 
+/// Where a record UDF call comes from: each has its own counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A single-record `apply` (`client_udf_*`).
+    Client,
+    /// A batch UDF row (`batch_sub_udf_*`).
+    Batch,
+    /// A record of a background UDF job (`udf_sub_udf_*`): a record gone since it matched
+    /// is left alone (NOT_FOUND, not counted) instead of being created.
+    Background,
+}
+
+impl Origin {
+    fn counters(self, ns: &Namespace) -> &UdfCounters {
+        match self {
+            Origin::Client => &ns.stats.udf.client,
+            Origin::Batch => &ns.stats.udf.batch_sub,
+            Origin::Background => &ns.stats.udf.udf_sub,
+        }
+    }
+}
+
 /// Executes a record UDF and writes its reply message.
-pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> ResultCode {
+pub(crate) fn execute(
+    req: &Request<'_>,
+    w: &mut MsgWriter<'_>,
+    batch_index: u32,
+    origin: Origin,
+) -> ResultCode {
+    match parse_call(req.msg) {
+        Ok(call) => execute_call(req, &call, w, batch_index, origin),
+        Err(rc) => fail(req, w, batch_index, rc, origin),
+    }
+}
+
+/// Executes `call` on the request's record and writes the reply message.
+pub(crate) fn execute_call(
+    req: &Request<'_>,
+    call: &Call,
+    w: &mut MsgWriter<'_>,
+    batch_index: u32,
+    origin: Origin,
+) -> ResultCode {
     let ns = req.ns;
-    let call = match parse_call(req.msg) {
-        Ok(c) => c,
-        Err(rc) => return fail(req, w, batch_index, rc),
-    };
+    let stats = origin.counters(ns);
     let Some(udf) = aerie_udf::installed() else {
+        bump(&stats.udf_error);
         return failure(w, batch_index, 0, 0, "UDF runtime not started");
     };
     let Ok(set_id) = ns.sets.get_or_create(req.set) else {
-        return fail(req, w, batch_index, ResultCode::Parameter);
+        return fail(req, w, batch_index, ResultCode::Parameter, origin);
     };
     let now_secs = time::now_secs();
     let now_ms = time::now_ms();
@@ -107,14 +146,19 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
     let stored = idx.get(&req.digest);
     let in_index = stored.is_some();
     let existing = stored.filter(|r| ns.is_live(r, now_secs));
+    if existing.is_none() && origin == Origin::Background {
+        drop(idx);
+        reply::header_only(w, ResultCode::NotFound, 0, 0, batch_index);
+        return ResultCode::NotFound;
+    }
     if let Some(r) = existing {
         if let (Some(sent), Some(kept)) = (req.key, r.key()) {
             if sent != kept {
-                return fail(req, w, batch_index, ResultCode::KeyMismatch);
+                return fail(req, w, batch_index, ResultCode::KeyMismatch, origin);
             }
         }
         if let Err(rc) = crate::exp_ops::check_filter(req, r) {
-            return fail(req, w, batch_index, rc);
+            return fail(req, w, batch_index, rc, origin);
         }
     }
     let input = match existing {
@@ -132,18 +176,24 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
         Ok(v) => v,
         Err(message) => {
             drop(idx);
-            bump(&ns.stats.client_udf_error);
+            bump(&stats.lang_error);
+            bump(&stats.udf_error);
             tracing::debug!(package = %call.package, function = %call.function, %message, "UDF failed");
             return failure(w, batch_index, old_gen, old_void, &message);
         }
     };
 
+    let lang_counter = match &outcome.change {
+        Change::None => &stats.lang_read_success,
+        Change::Delete => &stats.lang_delete_success,
+        Change::Write { .. } => &stats.lang_write_success,
+    };
     let (generation, void_time) = match outcome.change {
         Change::None => (old_gen, old_void),
         Change::Delete => {
             if in_index {
                 if let Err(rc) = write::remove(ns, &mut idx, &req.digest) {
-                    return fail(req, w, batch_index, rc);
+                    return fail(req, w, batch_index, rc, origin);
                 }
             }
             (0, 0)
@@ -156,11 +206,11 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
             let mut flat = FlatBins::default();
             for (name, mut v) in bins {
                 if name.len() > MAX_BIN_NAME_BYTES {
-                    return fail(req, w, batch_index, ResultCode::BinName);
+                    return fail(req, w, batch_index, ResultCode::BinName, origin);
                 }
                 if matches!(v, Value::List(_) | Value::Map(_)) {
                     if let Err(e) = aerie_cdt::normalize_storage(&mut v) {
-                        return fail(req, w, batch_index, e.result_code());
+                        return fail(req, w, batch_index, e.result_code(), origin);
                     }
                 }
                 if let Some((t, bytes)) = aerie_cdt::value_to_particle(&v) {
@@ -168,7 +218,7 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
                 }
             }
             if flat.len() > write::MAX_BINS {
-                return fail(req, w, batch_index, ResultCode::Parameter);
+                return fail(req, w, batch_index, ResultCode::Parameter, origin);
             }
             let ttl = ttl.unwrap_or(req.msg.header.record_ttl);
             let void_time = match write::void_time(
@@ -179,7 +229,7 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
                 now_secs,
             ) {
                 Ok(v) => v,
-                Err(rc) => return fail(req, w, batch_index, rc),
+                Err(rc) => return fail(req, w, batch_index, rc, origin),
             };
             let generation = match existing {
                 Some(r) => write::next_generation(r.meta.generation),
@@ -196,7 +246,7 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
             flat.encode_into(&mut data);
             let max = ns.config.max_record_size_bytes;
             if max != 0 && data.len() as u64 > max {
-                return fail(req, w, batch_index, ResultCode::RecordTooBig);
+                return fail(req, w, batch_index, ResultCode::RecordTooBig, origin);
             }
             let last_update_ms = match existing {
                 Some(r) => now_ms.max(r.meta.last_update_ms + 1),
@@ -215,13 +265,14 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
                         ns.sets.add_objects(set_id, 1);
                     }
                 }
-                Err(e) => return fail(req, w, batch_index, write::store_error(e)),
+                Err(e) => return fail(req, w, batch_index, write::store_error(e), origin),
             }
             (generation, void_time)
         }
     };
     drop(idx);
-    bump(&ns.stats.client_write_success);
+    bump(lang_counter);
+    bump(&stats.udf_complete);
     reply::header(w, ResultCode::Ok, generation, void_time, batch_index);
     match aerie_cdt::value_to_particle(&value) {
         Some((t, bytes)) => w.op(op::READ, t, SUCCESS_BIN, &bytes),
@@ -231,8 +282,19 @@ pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> Re
 }
 
 /// A reply with a result code and no bin.
-fn fail(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32, rc: ResultCode) -> ResultCode {
-    bump(&req.ns.stats.client_write_error);
+fn fail(
+    req: &Request<'_>,
+    w: &mut MsgWriter<'_>,
+    batch_index: u32,
+    rc: ResultCode,
+    origin: Origin,
+) -> ResultCode {
+    let stats = origin.counters(req.ns);
+    bump(if rc == ResultCode::FilteredOut {
+        &stats.udf_filtered_out
+    } else {
+        &stats.udf_error
+    });
     reply::header_only(w, rc, 0, 0, batch_index);
     rc
 }
