@@ -3,10 +3,8 @@ udf_get, udf_remove, compile errors), record UDFs (apply) with arguments and ret
 every type, the record API (create/update/remove, metadata, TTL), errors raised by a UDF,
 filter expressions on apply, batch UDF rows, a runaway UDF stopped by the time limit while
 other requests are served, stream aggregations (query.apply) with the client-side reduce,
-and modules surviving a restart.
-
-Background UDF scans (scan.execute_background) are not supported yet: Aerie has no job
-registry in this tree.
+background UDF jobs (scan/query execute_background with a record UDF, waited on with
+job_info), the UDF statistics, and modules surviving a restart.
 """
 
 import hashlib
@@ -81,6 +79,13 @@ end
 
 function raise(rec, text)
   error(text)
+end
+
+function bg_tag(rec, tag, by)
+  if rec['v'] == 13 then error('unlucky') end
+  rec['tag'] = tag
+  rec['v2'] = rec['v'] * by
+  aerospike:update(rec)
 end
 
 function spin(rec)
@@ -379,6 +384,76 @@ def test_aggregation_over_a_secondary_index_query(lua_client, agg_records):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def wait_job(c, job_id, module, timeout_s=30.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        info = c.job_info(job_id, module)
+        if info["status"] == aerospike.JOB_STATUS_COMPLETED:
+            return info
+        assert time.monotonic() < deadline, info
+        time.sleep(0.05)
+
+
+def namespace_stats(c):
+    text = c.info_random_node(f"namespace/{NS}").strip().split("\t")[-1]
+    return dict(kv.split("=", 1) for kv in text.split(";") if "=" in kv)
+
+
+def test_background_udf_jobs_run_the_udf_on_every_match(lua_client):
+    set_name = "udf_bg"
+    n = 60
+    for i in range(n):
+        lua_client.put((NS, set_name, i), {"v": i, "even": 1 - i % 2})
+    before = namespace_stats(lua_client)
+
+    # A scan: every record but v == 13 (whose UDF raises) is tagged; the job still ends.
+    s = lua_client.scan(NS, set_name)
+    s.apply("rec_udf", "bg_tag", ["s", 2])
+    job = s.execute_background()
+    info = wait_job(lua_client, job, aerospike.JOB_SCAN)
+    assert info["records_read"] == n - 1
+    for i in range(n):
+        _, _, bins = lua_client.get((NS, set_name, i))
+        if i == 13:
+            assert bins == {"v": 13, "even": 0}
+        else:
+            assert bins == {"v": i, "even": 1 - i % 2, "tag": "s", "v2": 2 * i}
+    shown = lua_client.info_random_node(f"query-show:trid={job}")
+    assert f"recs-succeeded={n - 1}:recs-failed=1" in shown, shown
+
+    # A secondary-index query with a filter expression: only even v in 20..39.
+    lua_client.index_single_value_create(NS, set_name, "v", aerospike.INDEX_NUMERIC, "udf_bg_v")
+    deadline = time.monotonic() + 5
+    while True:
+        q = lua_client.query(NS, set_name)
+        q.where(p.between("v", 20, 39))
+        q.apply("rec_udf", "bg_tag", ["q", 3])
+        try:
+            job = q.execute_background({"expressions": exp.Eq(exp.IntBin("even"), 1).compile()})
+            break
+        except ex.IndexNotFound:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    info = wait_job(lua_client, job, aerospike.JOB_QUERY)
+    assert info["records_read"] == 10
+    for i in range(n):
+        _, _, bins = lua_client.get((NS, set_name, i))
+        if 20 <= i <= 39 and i % 2 == 0:
+            assert (bins["tag"], bins["v2"]) == ("q", 3 * i)
+        elif i != 13:
+            assert (bins["tag"], bins["v2"]) == ("s", 2 * i)
+
+    # The records of both jobs are counted as UDF sub-transactions.
+    after = namespace_stats(lua_client)
+    prefixes = ("udf_sub_", "pi_query_udf_bg_", "si_query_udf_bg_")
+    delta = {k: int(after[k]) - int(before[k]) for k in after if k.startswith(prefixes)}
+    assert delta["udf_sub_udf_complete"] == n - 1 + 10
+    assert delta["udf_sub_lang_write_success"] == n - 1 + 10
+    assert delta["udf_sub_lang_error"] == 1
+    assert delta["pi_query_udf_bg_complete"] == 1
+    assert delta["si_query_udf_bg_complete"] == 1
 
 
 def test_modules_survive_a_restart(lua_dir):
