@@ -49,7 +49,7 @@ READY_TIMEOUT_S=20
 #                                                           left out until that is understood
 #   src::server_error::*                                  - extended error detail needs server >= 8.2.0 (we report 8.1.2.0, so
 #                                                           they self-skip), and most use expressions/HLL/bit/CDT ops
-#   src::examples::example_{batch_operations,query,transaction,udf,scan,geo_query,
+#   src::examples::example_{batch_operations,query,transaction,scan,geo_query,
 #     path_expression,hll_operations,string_operations,expression_operations,metrics,query_streaming,
 #     index_management,security,tls,object_mapping,config_file,config_pigeon,read_policies}
 #                                                         - UDF, queries/scans, string ops, expressions (hll_operations
@@ -68,8 +68,6 @@ READY_TIMEOUT_S=20
 #   proptests::kv::*, proptests::batches::* and the rest of proptests::*
 #                                                         - their shared fixture (singleton_client) registers a UDF and
 #                                                           creates two secondary indexes before the first case
-#   src::{scan,query,index,udf,task}::* not listed below - what is still missing: background UDF jobs
-#                                                           (query_execute_udf_*, examples::example_udf)
 #   src::query::query_ops_projection_extended_cdt_read    - query ops projection with CDT/expression/bit/HLL read ops
 #                                                           (only plain bin reads are projected so far)
 #   src::query::query_single_consumer_rps, src::scan::scan_single_consumer_rps
@@ -247,6 +245,11 @@ IN_SCOPE=(
   src::query_aggregate::query_aggregate_average
   src::query_aggregate::query_aggregate_empty_set_yields_no_values
   src::query_aggregate::query_aggregate_loads_package_from_lua_path
+  # background UDF jobs (query_execute_udf over a scan or an index query, job status by task)
+  src::udf::query_execute_udf_with_filter
+  src::udf::query_execute_udf_scan_all
+  src::udf::query_execute_udf_with_args
+  src::examples::example_udf
 )
 
 # The client's `lua` feature: its embedded Lua runs the client-side reduce of aggregations.
