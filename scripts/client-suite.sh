@@ -43,10 +43,14 @@ READY_TIMEOUT_S=20
 #   src::batch_in_doubt::*                                - pass, but each spins a Lua UDF for ~0.5 s of CPU on purpose; on a
 #                                                           2-core box they starve unrelated tests into their 1 s client
 #                                                           deadlines (seen: batch_operate_read_touch_ttl); run them by hand
-#   src::query_aggregate::query_aggregate_missing_client_package_errors
-#                                                         - passes alone and in its group, but failed once beside other
-#                                                           tests (the client keeps Lua packages and path process-wide);
-#                                                           left out until that is understood
+#   src::query_aggregate::query_aggregate_missing_client_package_errors,
+# #                                                         - pass alone, but a client-side race: while one of these (an
+#                                                           aggregation that yields nothing) ends, a concurrent
+#                                                           aggregation in the same process sometimes gets no values
+#                                                           (query_aggregate_sum/_average: 0 of 1), or this one no error;
+#                                                           a TCP proxy showed the server sending every partial (99
+#                                                           SUCCESS messages) to the connection whose test saw none.
+#                                                           Run them by hand, apart from the other aggregation tests
 #   src::server_error::*                                  - extended error detail needs server >= 8.2.0 (we report 8.1.2.0, so
 #                                                           they self-skip), and most use expressions/HLL/bit/CDT ops
 #   src::examples::example_{batch_operations,query,transaction,scan,geo_query,
@@ -243,8 +247,8 @@ IN_SCOPE=(
   # stream UDF aggregations, the final reduce in the client's embedded Lua
   src::query_aggregate::query_aggregate_sum
   src::query_aggregate::query_aggregate_average
-  src::query_aggregate::query_aggregate_empty_set_yields_no_values
   src::query_aggregate::query_aggregate_loads_package_from_lua_path
+  src::examples::example_query_aggregate
   # background UDF jobs (query_execute_udf over a scan or an index query, job status by task)
   src::udf::query_execute_udf_with_filter
   src::udf::query_execute_udf_scan_all
