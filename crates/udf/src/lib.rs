@@ -55,7 +55,8 @@ pub fn installed() -> Option<&'static Arc<Registry>> {
 /// Runs a UDF call where it may block for as long as its time limit: the server installs
 /// one that hands the async worker's other tasks to another thread first
 /// (`tokio::task::block_in_place`), so a slow UDF never stalls unrelated connections. It must
-/// call the closure exactly once.
+/// call the closure exactly once. A record function whose recent calls were all short skips
+/// it (see `runtime::FAST_STREAK`): the hand-off costs more than such a call.
 pub type BlockingRunner = fn(&mut dyn FnMut());
 
 static RUNNER: OnceLock<BlockingRunner> = OnceLock::new();

@@ -27,6 +27,14 @@ const PRELUDE: &str = include_str!("lua/prelude.lua");
 const HOOK_EVERY_INSTRUCTIONS: u32 = 10_000;
 /// Most module states one thread keeps.
 const MAX_CACHED_STATES: usize = 64;
+/// A record UDF call this short counts as fast.
+const FAST_CALL: Duration = Duration::from_micros(500);
+/// After this many fast calls in a row, a function runs right on the calling thread instead of
+/// through the blocking runner (whose hand-off of the worker costs more than a short UDF). A
+/// slow call puts it back on the runner; the time limit bounds what one call can hold up.
+const FAST_STREAK: u32 = 16;
+/// Functions per state whose streak is tracked.
+const MAX_TRACKED_FUNCTIONS: usize = 256;
 /// The message of a call stopped by the time limit.
 pub const TIME_LIMIT_MESSAGE: &str = "UDF exceeded its time limit";
 
@@ -95,6 +103,8 @@ struct State {
     stream: Function,
     deadline: Rc<Cell<Option<Instant>>>,
     expired: Rc<Cell<bool>>,
+    /// Record functions' runs of fast calls (see [`FAST_STREAK`]).
+    streaks: RefCell<HashMap<String, u32>>,
 }
 
 struct Cached {
@@ -114,7 +124,33 @@ pub fn apply_record(
     args: &[Value],
     input: &RecordInput<'_>,
 ) -> RecordOutcome {
+    // A function known to be fast runs here, without handing off the worker.
+    if let Some(state) = cached_state(registry, package) {
+        if state.is_fast(function) {
+            return run_record(registry, &state, function, args, input);
+        }
+    }
     crate::run_blocking(|| apply_record_here(registry, package, function, args, input))
+}
+
+/// Runs the record function on `state`, timing the call for [`State::is_fast`].
+fn run_record(
+    registry: &Registry,
+    state: &State,
+    function: &str,
+    args: &[Value],
+    input: &RecordInput<'_>,
+) -> RecordOutcome {
+    let started = Instant::now();
+    let out = match state.run(registry.limits(), |s| s.apply_record(function, args, input)) {
+        Ok(out) => out,
+        Err(e) => RecordOutcome {
+            result: Err(error_text(&e, state)),
+            change: Change::None,
+        },
+    };
+    state.note_call(function, started.elapsed());
+    out
 }
 
 fn apply_record_here(
@@ -128,13 +164,9 @@ fn apply_record_here(
         result: Err(message),
         change: Change::None,
     };
-    let state = match state_for(registry, package) {
-        Ok(s) => s,
-        Err(message) => return failed(message),
-    };
-    match state.run(registry.limits(), |s| s.apply_record(function, args, input)) {
-        Ok(out) => out,
-        Err(e) => failed(error_text(&e, &state)),
+    match state_for(registry, package) {
+        Ok(state) => run_record(registry, &state, function, args, input),
+        Err(message) => failed(message),
     }
 }
 
@@ -154,6 +186,21 @@ pub fn apply_stream<'a>(
                 s.apply_stream(function, args, records)
             })
             .map_err(|e| error_text(&e, &state))
+    })
+}
+
+/// The state of the current version of `package` if this thread has it already.
+fn cached_state(registry: &Registry, package: &str) -> Option<Rc<State>> {
+    let filename: std::borrow::Cow<'_, str> = if package.ends_with(".lua") {
+        package.into()
+    } else {
+        format!("{package}.lua").into()
+    };
+    let module = registry.module(&filename)?;
+    STATES.with(|cell| {
+        let states = cell.borrow();
+        let c = states.get(filename.as_ref())?;
+        (c.version == module.version).then(|| c.state.clone())
     })
 }
 
@@ -249,6 +296,7 @@ fn build(filename: &str, module: &Arc<Module>, limits: Limits) -> mlua::Result<S
         stream,
         deadline,
         expired,
+        streaks: RefCell::new(HashMap::new()),
     })
 }
 
@@ -314,6 +362,27 @@ impl State {
             return Err(mlua::Error::runtime(TIME_LIMIT_MESSAGE));
         }
         out
+    }
+
+    /// Whether `function`'s last [`FAST_STREAK`] calls were all fast.
+    fn is_fast(&self, function: &str) -> bool {
+        self.streaks
+            .borrow()
+            .get(function)
+            .is_some_and(|&n| n >= FAST_STREAK)
+    }
+
+    fn note_call(&self, function: &str, took: Duration) {
+        let mut streaks = self.streaks.borrow_mut();
+        if took > FAST_CALL {
+            if let Some(n) = streaks.get_mut(function) {
+                *n = 0;
+            }
+        } else if let Some(n) = streaks.get_mut(function) {
+            *n = n.saturating_add(1);
+        } else if streaks.len() < MAX_TRACKED_FUNCTIONS {
+            streaks.insert(function.to_owned(), 1);
+        }
     }
 
     fn function(&self, name: &str) -> mlua::Result<Function> {

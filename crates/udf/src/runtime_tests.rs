@@ -213,3 +213,37 @@ fn modules_persist_in_the_user_path() {
     assert_eq!(out.result, Ok(Value::Int(2)));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+thread_local! {
+    static RUNNER_CALLS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+fn counting_runner(f: &mut dyn FnMut()) {
+    RUNNER_CALLS.with(|c| c.set(c.get() + 1));
+    f();
+}
+
+#[test]
+fn short_functions_skip_the_blocking_runner_until_a_call_is_slow() {
+    crate::install_blocking_runner(counting_runner);
+    let r = registry(
+        "fast.lua",
+        "function sum(rec, n) local x = 0 for i = 1, n do x = x + i end return x end",
+    );
+    let calls = || RUNNER_CALLS.with(std::cell::Cell::get);
+    let run = |n: i64| apply_record(&r, "fast", "sum", &[Value::Int(n)], &rec(vec![]));
+    // Debug builds are slow: a short call here is far below FAST_CALL either way.
+    for _ in 0..100 {
+        assert_eq!(run(3).result, Ok(Value::Int(6)));
+    }
+    let after_warmup = calls();
+    assert!(after_warmup >= 16, "the first calls go through the runner");
+    assert!(after_warmup < 100, "short calls stop using the runner");
+    // A long call (well over 500 µs) runs where it is, then sends the function back.
+    let started = Instant::now();
+    assert!(run(3_000_000).result.is_ok());
+    assert!(started.elapsed() > Duration::from_millis(1));
+    assert_eq!(calls(), after_warmup);
+    assert_eq!(run(3).result, Ok(Value::Int(6)));
+    assert_eq!(calls(), after_warmup + 1);
+}
