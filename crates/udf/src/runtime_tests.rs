@@ -247,3 +247,22 @@ fn short_functions_skip_the_blocking_runner_until_a_call_is_slow() {
     assert_eq!(run(3).result, Ok(Value::Int(6)));
     assert_eq!(calls(), after_warmup + 1);
 }
+
+#[test]
+fn geojson_is_built_by_calling_the_module_and_returns_as_geojson() {
+    let r = registry(
+        "geo.lua",
+        "function point(rec, s) local g = geojson(s) return list{g, tostring(g), geojson.new(s) == g} end",
+    );
+    let text = r#"{"type":"Point","coordinates":[1.5,2.5]}"#;
+    let out = apply_record(&r, "geo", "point", &[Value::string(text)], &rec(vec![]));
+    let mut geo = vec![aerie_cdt::msgpack::BYTES_GEOJSON];
+    geo.extend_from_slice(text.as_bytes());
+    let want = Value::List(aerie_cdt::List::new(
+        0,
+        vec![Value::Str(geo), Value::string(text), Value::Bool(true)],
+    ));
+    assert_eq!(out.result, Ok(want));
+    let bad = apply_record(&r, "geo", "point", &[Value::Int(1)], &rec(vec![]));
+    assert!(bad.result.is_err_and(|e| e.contains("expected a string")));
+}

@@ -384,6 +384,11 @@ geojson = {
     tostring = function(g) return rawget(g, DATA) end,
     is_geojson = function(v) return getmetatable(v) == Geo_mt end,
 }
+-- `geojson(text)` is how Aerospike's Lua builds one (its module has only this and tostring).
+setmetatable(geojson, { __call = function(_, s)
+    if type(s) ~= 'string' then error("geojson: expected a string", 2) end
+    return setmetatable({ [DATA] = s }, Geo_mt)
+end })
 GeoJSON = geojson
 
 -------------------------------------------------------------------------------------------
