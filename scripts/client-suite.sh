@@ -74,6 +74,9 @@ READY_TIMEOUT_S=20
 #                                                           creates two secondary indexes before the first case
 #   src::query::query_ops_projection_extended_cdt_read    - query ops projection with CDT/expression/bit/HLL read ops
 #                                                           (only plain bin reads are projected so far)
+#   src::query::query_timeout                             - asserts the client's 5 ms total timeout fires during a scan; a
+#                                                           fast server can finish first (passes only on a loaded machine),
+#                                                           so it tests the client's timing, not us
 #   src::query::query_single_consumer_rps, src::scan::scan_single_consumer_rps
 #                                                         - pass, but their throttled runs take over a minute each;
 #                                                           run them by hand
@@ -223,7 +226,6 @@ IN_SCOPE=(
   src::query::query_filter_contains_range_list
   src::query::query_operate_write
   src::query::query_operate_scan_all
-  src::query::query_timeout
   src::query::query_large_i64
   src::index::create_index_using_expression
   src::index::set_index_create_drop_recreate

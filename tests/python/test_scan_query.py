@@ -133,10 +133,11 @@ def test_integer_and_string_queries(client):
     # Query pagination by partition: every match once.
     q = client.query(NS, "py_q")
     q.where(p.between("n", 100, 299))
+    q.max_records = 30
     q.paginate()
     got = []
     while True:
-        page = q.results({"max_records": 30})
+        page = q.results()
         assert len(page) <= 30
         got += [bins["id"] for (_, _, bins) in page]
         if q.is_done():
