@@ -31,8 +31,6 @@ READY_TIMEOUT_S=20
 # a test added to a later crate version never sneaks in unreviewed.
 #
 # Out of scope for now, each with its reason:
-#   src::batch::batch_operate_read                        - registers a Lua UDF; batch UDF rows
-#   src::batch::batch_udf_nil_return_is_the_same_alone_and_grouped - UDF registration + batch UDF
 #   src::batch::batch_row_error_carries_server_subcode_and_message  - HLL ops + 8.2 error detail (we report 8.1.2.0: would self-skip)
 #   src::batch::batch_single_row_error_carries_server_subcode_and_message - same
 #   src::batch::batch_sc_delete_non_durable_forbidden_when_record_exists - strong consistency (EE); self-skips on AP, a pass would mean nothing
@@ -42,10 +40,21 @@ READY_TIMEOUT_S=20
 #                                                           server can finish first, so it tests the client's timing, not us
 #   src::batch_random::same_random_read_batch_agrees_across_replica_policies - rack-aware client (rack-ids is EE-only)
 #   src::batch_random::sequence_retry_resplits_onto_the_next_replica_and_succeeds - needs >= 2 nodes and RF >= 2
-#   src::batch_in_doubt::*                                - every test registers a Lua UDF
+#   src::batch_in_doubt::*                                - pass, but each spins a Lua UDF for ~0.5 s of CPU on purpose; on a
+#                                                           2-core box they starve unrelated tests into their 1 s client
+#                                                           deadlines (seen: batch_operate_read_touch_ttl); run them by hand
+#   src::query_aggregate::query_aggregate_missing_client_package_errors,
+#   src::query_aggregate::query_aggregate_empty_set_yields_no_values
+#                                                         - pass alone, but a client-side race: while one of these (an
+#                                                           aggregation that yields nothing) ends, a concurrent
+#                                                           aggregation in the same process sometimes gets no values
+#                                                           (query_aggregate_sum/_average: 0 of 1), or this one no error;
+#                                                           a TCP proxy showed the server sending every partial (99
+#                                                           SUCCESS messages) to the connection whose test saw none.
+#                                                           Run them by hand, apart from the other aggregation tests
 #   src::server_error::*                                  - extended error detail needs server >= 8.2.0 (we report 8.1.2.0, so
 #                                                           they self-skip), and most use expressions/HLL/bit/CDT ops
-#   src::examples::example_{batch_operations,query,transaction,udf,scan,geo_query,
+#   src::examples::example_{batch_operations,query,transaction,scan,geo_query,
 #     hll_operations,string_operations,expression_operations,metrics,query_streaming,
 #     index_management,security,tls,object_mapping,config_file,config_pigeon,read_policies}
 #                                                         - UDF, queries/scans, string ops, expressions (hll_operations
@@ -67,9 +76,6 @@ READY_TIMEOUT_S=20
 #   proptests::kv::*, proptests::batches::* and the rest of proptests::*
 #                                                         - their shared fixture (singleton_client) registers a UDF and
 #                                                           creates two secondary indexes before the first case
-#   src::{scan,query,index,udf,task}::* not listed below - what is still missing: background UDF jobs and
-#                                                           record UDF execution (udf::execute_udf,
-#                                                           query_execute_udf_*), aggregations (query_aggregate::*)
 #   src::query::query_ops_projection_extended_cdt_read    - query ops projection with CDT/expression/bit/HLL read ops
 #                                                           (only plain bin reads are projected so far)
 #   src::query::query_timeout                             - asserts the client's 5 ms total timeout fires during a scan; a
@@ -78,9 +84,9 @@ READY_TIMEOUT_S=20
 #   src::query::query_single_consumer_rps, src::scan::scan_single_consumer_rps
 #                                                         - pass, but their throttled runs take over a minute each;
 #                                                           run them by hand
-#   src::{query_selection,udf,exp*,string,txn,admin,compression,
+#   src::{query_selection,exp*,string,txn,admin,compression,
 #     cluster,connection_seed,backoff,metrics,dynamic_config,serialization,task,perf_e2e}::*
-#                                                         - queries/scans, sindexes, UDFs, expressions, string
+#                                                         - queries/scans, sindexes, expressions, string
 #                                                           ops, transactions, security, compression (EE), cluster/tend
 #                                                           internals, client-only metrics/config: later milestones
 # ---------------------------------------------------------------------------
@@ -280,7 +286,24 @@ IN_SCOPE=(
   src::path_expressions::loop_var_bool_filters_features
   src::path_expressions::loop_var_list_filters_by_size
   src::examples::example_path_expression
+  # Lua UDFs: record UDF apply and batch UDF rows
+  src::udf::execute_udf
+  src::batch::batch_operate_read
+  src::batch::batch_udf_nil_return_is_the_same_alone_and_grouped
+  # stream UDF aggregations, the final reduce in the client's embedded Lua
+  src::query_aggregate::query_aggregate_sum
+  src::query_aggregate::query_aggregate_average
+  src::query_aggregate::query_aggregate_loads_package_from_lua_path
+  src::examples::example_query_aggregate
+  # background UDF jobs (query_execute_udf over a scan or an index query, job status by task)
+  src::udf::query_execute_udf_with_filter
+  src::udf::query_execute_udf_scan_all
+  src::udf::query_execute_udf_with_args
+  src::examples::example_udf
 )
+
+# The client's `lua` feature: its embedded Lua runs the client-side reduce of aggregations.
+FEATURES=(--features lua)
 
 log() { printf 'client-suite: %s\n' "$*" >&2; }
 
@@ -322,7 +345,7 @@ if [[ ! -f "$CRATE/tests/lib.rs" ]]; then
 fi
 
 log "building the suite's test binary (target: $TARGET)"
-(cd "$CRATE" && CARGO_TARGET_DIR="$TARGET" cargo test --quiet --test lib --no-run) >&2
+(cd "$CRATE" && CARGO_TARGET_DIR="$TARGET" cargo test --quiet --test lib "${FEATURES[@]}" --no-run) >&2
 
 # --- 2. a fresh server ------------------------------------------------------
 if [[ -n "${AERIE_BIN:-}" ]]; then
@@ -382,7 +405,7 @@ set +e
   cd "$CRATE" &&
     AEROSPIKE_HOSTS="127.0.0.1:$PORT" AEROSPIKE_NAMESPACE=test CARGO_TARGET_DIR="$TARGET" \
       timeout --kill-after=10 "$RUN_TIMEOUT_S" \
-      cargo test --quiet --test lib -- --exact "${IN_SCOPE[@]}" "$@"
+      cargo test --quiet --test lib "${FEATURES[@]}" -- --exact "${IN_SCOPE[@]}" "$@"
 ) 2>&1 | tee "$OUT"
 STATUS=${PIPESTATUS[0]}
 set -e

@@ -44,8 +44,14 @@ def locate_aerie_bin() -> pathlib.Path:
 class AerieServer:
     """One `aerie server --port 0 --http-port 0` child process."""
 
-    def __init__(self, binary: pathlib.Path, config_text: "str | None" = None):
-        self.workdir = tempfile.mkdtemp(prefix="aerie-pytest-")
+    def __init__(
+        self,
+        binary: pathlib.Path,
+        config_text: "str | None" = None,
+        extra_args=(),
+        workdir=None,
+    ):
+        self.workdir = workdir or tempfile.mkdtemp(prefix="aerie-pytest-")
         self.stderr_path = os.path.join(self.workdir, "stderr.log")
         self._stderr = open(self.stderr_path, "wb")
         args = [str(binary), "server", "--port", "0", "--http-port", "0"]
@@ -56,7 +62,7 @@ class AerieServer:
                 f.write(config_text)
             args += ["--config", config_path]
         self.proc = subprocess.Popen(
-            args,
+            [*args, *extra_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

@@ -34,6 +34,8 @@ Load generator speaking the Aerospike protocol to one node (Aerie or Aerospike).
   -w, --workload W             I[,PCT] insert PCT% of the range in order (default 100),
                                RU[,READ_PCT] random reads/updates (default RU,50);
                                MI map increments, LA list appends (collection ops);
+                               UDF record-UDF increments of one bin, OI the same
+                               increment as an operate (INCR + READ), to compare;
                                repeat -w to run stages in order: -w I -w RU,80
   -t, --duration SECS          length of each RU stage (default 10; an insert stage
                                stops at the end of its range or after SECS if given)
@@ -63,6 +65,10 @@ pub enum Workload {
     MapIncrement,
     /// Random keys; each transaction appends an integer to a list bin (`LA`).
     ListAppend,
+    /// Random keys; each transaction applies a Lua UDF incrementing one bin (`UDF`).
+    UdfIncrement,
+    /// Random keys; the same increment as an operate, INCR and READ (`OI`).
+    OperateIncrement,
 }
 
 impl std::fmt::Display for Workload {
@@ -73,6 +79,8 @@ impl std::fmt::Display for Workload {
             Workload::ReadUpdate { read_percent } => write!(f, "RU,{read_percent}"),
             Workload::MapIncrement => write!(f, "MI"),
             Workload::ListAppend => write!(f, "LA"),
+            Workload::UdfIncrement => write!(f, "UDF"),
+            Workload::OperateIncrement => write!(f, "OI"),
         }
     }
 }
@@ -330,7 +338,7 @@ fn workload(v: &str) -> Result<Workload, String> {
     let pct = parts.next();
     if parts.next().is_some() {
         return Err(format!(
-            "bad workload '{v}': expected I[,PCT], RU[,READ_PCT], MI or LA"
+            "bad workload '{v}': expected I[,PCT], RU[,READ_PCT], MI, LA, UDF or OI"
         ));
     }
     let pct = |default: u8| -> Result<u8, String> {
@@ -351,8 +359,10 @@ fn workload(v: &str) -> Result<Workload, String> {
         }),
         "MI" => Ok(Workload::MapIncrement),
         "LA" => Ok(Workload::ListAppend),
+        "UDF" => Ok(Workload::UdfIncrement),
+        "OI" => Ok(Workload::OperateIncrement),
         _ => Err(format!(
-            "unsupported workload '{v}': expected I[,PCT], RU[,READ_PCT], MI or LA"
+            "unsupported workload '{v}': expected I[,PCT], RU[,READ_PCT], MI, LA, UDF or OI"
         )),
     }
 }

@@ -24,6 +24,7 @@ pub mod run;
 pub mod sindex;
 pub mod spec;
 pub mod stats;
+pub mod udf;
 
 pub use args::{BenchArgs, Workload};
 pub use report::StageSummary;

@@ -104,6 +104,49 @@ impl Encoder {
         w.finish();
     }
 
+    /// Replaces `buf` with a record UDF call on `key`; `args` is the msgpack argument list.
+    pub fn udf_apply(
+        &self,
+        buf: &mut Vec<u8>,
+        key: u64,
+        package: &str,
+        function: &str,
+        args: &[u8],
+    ) {
+        buf.clear();
+        let digest = self.digest(key);
+        let mut w = MsgWriter::begin(buf, ProtoType::Msg);
+        w.header(&MsgHeader {
+            info2: info2::WRITE,
+            record_ttl: self.t.record_ttl,
+            transaction_ttl: self.t.timeout_ms,
+            ..MsgHeader::default()
+        });
+        self.key_fields(&mut w, &digest);
+        w.field(field::UDF_PACKAGE, package.as_bytes());
+        w.field(field::UDF_FUNCTION, function.as_bytes());
+        w.field(field::UDF_ARGLIST, args);
+        w.finish();
+    }
+
+    /// Replaces `buf` with an operate adding `by` to integer `bin` of `key` and reading it.
+    pub fn incr_read(&self, buf: &mut Vec<u8>, key: u64, bin: &[u8], by: i64) {
+        buf.clear();
+        let digest = self.digest(key);
+        let mut w = MsgWriter::begin(buf, ProtoType::Msg);
+        w.header(&MsgHeader {
+            info1: info1::READ,
+            info2: info2::WRITE,
+            record_ttl: self.t.record_ttl,
+            transaction_ttl: self.t.timeout_ms,
+            ..MsgHeader::default()
+        });
+        self.key_fields(&mut w, &digest);
+        w.op(op::INCR, particle::INTEGER, bin, &by.to_be_bytes());
+        w.op(op::READ, 0, bin, &[]);
+        w.finish();
+    }
+
     /// Replaces `buf` with a read of all bins of `key`.
     pub fn read(&self, buf: &mut Vec<u8>, key: u64) {
         buf.clear();

@@ -61,6 +61,12 @@ pub fn run(args: &BenchArgs) -> Result<Vec<StageSummary>, String> {
 async fn run_async(args: &BenchArgs) -> Result<Vec<StageSummary>, String> {
     let addr = args.addr();
     check_namespace(&addr, args).await?;
+    if args.stages().contains(&Workload::UdfIncrement) {
+        let mut conn = Conn::connect(&addr, args.socket_timeout)
+            .await
+            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        crate::udf::register(&mut conn).await?;
+    }
 
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -262,9 +268,11 @@ async fn run_stage(
             let n = u128::from(args.keys) * u128::from(percent) / 100;
             args.start_key + u64::try_from(n).unwrap_or(args.keys)
         }
-        Workload::ReadUpdate { .. } | Workload::MapIncrement | Workload::ListAppend => {
-            args.start_key + args.keys
-        }
+        Workload::ReadUpdate { .. }
+        | Workload::MapIncrement
+        | Workload::ListAppend
+        | Workload::UdfIncrement
+        | Workload::OperateIncrement => args.start_key + args.keys,
     };
     let pace = (args.throughput_tps > 0).then(|| {
         let per_worker = args.throughput_tps as f64 / workers.len().max(1) as f64;
@@ -282,7 +290,11 @@ async fn run_stage(
     let duration = match (workload, args.duration, args.count) {
         (_, Some(d), _) => Some(d),
         (
-            Workload::ReadUpdate { .. } | Workload::MapIncrement | Workload::ListAppend,
+            Workload::ReadUpdate { .. }
+            | Workload::MapIncrement
+            | Workload::ListAppend
+            | Workload::UdfIncrement
+            | Workload::OperateIncrement,
             None,
             None,
         ) => Some(Duration::from_secs(DEFAULT_DURATION_SECS)),
@@ -531,6 +543,22 @@ fn plan_next(w: &mut Worker, plan: &StagePlan, shared: &StageShared) -> Planned 
             let payload = [0x92, 1, w.rng.below(128) as u8];
             w.encoder
                 .cdt_modify(&mut w.request, key, LIST_BIN, &payload);
+            Planned::Single(OpKind::Write)
+        }
+        Workload::UdfIncrement => {
+            let key = plan.key_start + w.rng.below(span);
+            w.encoder.udf_apply(
+                &mut w.request,
+                key,
+                crate::udf::PACKAGE,
+                crate::udf::FUNCTION,
+                crate::udf::ARGS_MSGPACK,
+            );
+            Planned::Single(OpKind::Write)
+        }
+        Workload::OperateIncrement => {
+            let key = plan.key_start + w.rng.below(span);
+            w.encoder.incr_read(&mut w.request, key, crate::udf::BIN, 1);
             Planned::Single(OpKind::Write)
         }
     }

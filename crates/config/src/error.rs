@@ -125,6 +125,7 @@ pub enum Section {
     StorageMemory,
     StorageDevice,
     Set,
+    ModLua,
 }
 
 impl Section {
@@ -146,6 +147,7 @@ impl Section {
             Section::StorageMemory => "storage-engine memory",
             Section::StorageDevice => "storage-engine device",
             Section::Set => "set",
+            Section::ModLua => "mod-lua",
         }
     }
 }

@@ -18,7 +18,7 @@
 //! # Parameters Aerie accepts but ignores
 //!
 //! So that real Aerospike files load, a fixed list of Aerospike parameters and stanzas (thread
-//! counts, TLS listeners, histograms, `pidfile`, `user`, `mod-lua { }`, ...) is accepted and
+//! counts, TLS listeners, histograms, `pidfile`, `user`, ...) is accepted and
 //! recorded in [`Config::warnings`] instead of failing. The lists and the rule for what may go on
 //! them are in `src/unused.rs`. Anything else unknown is an error.
 //!
@@ -41,6 +41,7 @@
 
 mod error;
 mod lexer;
+mod mod_lua;
 mod namespace;
 mod parse;
 mod types;
@@ -51,6 +52,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub use error::{ConfigError, ParseErrorKind, Section};
+pub use mod_lua::ModLuaConfig;
 pub use types::{
     Config, DeviceStorageConfig, Endpoint, HeartbeatConfig, HeartbeatMode, HttpConfig, LogSink,
     LogTarget, LoggingConfig, MemoryStorageConfig, NamespaceConfig, NetworkConfig, ServiceConfig,

@@ -170,12 +170,14 @@ fn sample_expected() -> Config {
             },
         },
         namespaces: vec![test, bar],
+        mod_lua: crate::ModLuaConfig {
+            user_path: Some("/opt/aerospike/usr/udf/lua".to_owned()),
+        },
         warnings: [
             "aerospike.conf:3: parameter 'user' is accepted but not used",
             "aerospike.conf:4: parameter 'group' is accepted but not used",
             "aerospike.conf:5: parameter 'paxos-single-replica-limit' is accepted but not used",
             "aerospike.conf:6: parameter 'pidfile' is accepted but not used",
-            "aerospike.conf:50: stanza 'mod-lua' is accepted but not used",
             "aerospike.conf:72: parameter 'data-in-memory' is accepted but not used",
         ]
         .map(str::to_owned)

@@ -60,6 +60,7 @@ pub(crate) fn build(items: &[Item], file: &str, last_line: u32) -> Result<Config
                 ctx.no_args(stanza, "network {")?;
                 parse_network(&mut ctx, stanza, &mut config.network)?;
             }
+            "mod-lua" => crate::mod_lua::parse_mod_lua(&mut ctx, stanza, &mut config.mod_lua)?,
             "namespace" => {
                 let ns = namespace::parse_namespace(&mut ctx, stanza, &namespace_lines)?;
                 namespace_lines.insert(ns.name.clone(), stanza.line);

@@ -16,6 +16,8 @@ pub struct Config {
     pub network: NetworkConfig,
     /// In file order. Never empty after parsing; at most [`crate::MAX_NAMESPACES`].
     pub namespaces: Vec<NamespaceConfig>,
+    /// `mod-lua { }`: where UDF modules are kept.
+    pub mod_lua: crate::ModLuaConfig,
     /// One line per parameter or stanza that was accepted but has no effect in Aerie yet, formatted
     /// `FILE:LINE: parameter 'x' is accepted but not used`. The server should log each at startup.
     /// The full list lives in `unused.rs`.
@@ -38,6 +40,7 @@ impl Default for Config {
             logging: LoggingConfig::default(),
             network: NetworkConfig::default(),
             namespaces: vec![test],
+            mod_lua: crate::ModLuaConfig::default(),
             warnings: Vec::new(),
         }
     }

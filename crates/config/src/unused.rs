@@ -206,8 +206,8 @@ pub(crate) const SET: &[&str] = &[
     "stop-writes-size",
 ];
 
-/// Whole stanzas skipped at the top level (`mod-lua { user-path ... }` is in most sample files).
-pub(crate) const TOP_STANZAS: &[&str] = &["mod-lua"];
+/// Whole stanzas skipped at the top level.
+pub(crate) const TOP_STANZAS: &[&str] = &[];
 
 /// Whole stanzas skipped inside a namespace (index/sindex placement, geo tuning).
 pub(crate) const NAMESPACE_STANZAS: &[&str] = &["geo2dsphere-within", "index-type", "sindex-type"];

@@ -75,6 +75,9 @@ pub fn namespace(ctx: &NodeContext, args: &str) -> String {
         "client_delete_success" => s.client_delete_success.load(Ordering::Relaxed),
         "client_delete_not_found" => s.client_delete_not_found.load(Ordering::Relaxed),
     );
+    s.udf.visit(|prefix, name, v| {
+        let _ = write!(out, "{prefix}{name}={v};");
+    });
     config_of(ns, &mut out);
     out.pop();
     out

@@ -18,6 +18,7 @@ mod persist;
 mod record;
 mod sets;
 mod tomb;
+mod udf_stats;
 
 pub use access::ReadBuf;
 pub use hook::RecordHook;
@@ -27,3 +28,4 @@ pub use partition::{NodeId, OwnershipTable, Partition};
 pub use persist::Persistence;
 pub use record::{Record, RecordData, RecordMeta};
 pub use sets::{SetId, SetInfo, SetTable, MAX_SET_NAME_BYTES, NO_SET};
+pub use udf_stats::{JobCounters, UdfCounters, UdfStats};

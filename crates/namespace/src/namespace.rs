@@ -24,13 +24,14 @@ pub struct NamespaceStats {
     pub client_write_error: AtomicU64,
     pub client_delete_success: AtomicU64,
     pub client_delete_not_found: AtomicU64,
-    pub client_udf_error: AtomicU64,
     pub batch_sub_read_success: AtomicU64,
     pub batch_sub_write_success: AtomicU64,
     pub expired_objects: AtomicU64,
     pub evicted_objects: AtomicU64,
     pub truncated_records: AtomicU64,
     pub stop_writes_refused: AtomicU64,
+    /// Record UDF calls and UDF jobs (`client_udf_*`, `udf_sub_*`, …).
+    pub udf: crate::UdfStats,
 }
 
 /// Space use of a namespace, refreshed by the supervisor every second.

@@ -58,7 +58,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         started,
         service_stats: ServiceStats::default(),
         partition_generation: AtomicU64::new(1),
-        udf: Arc::new(aerie_udf::Registry::default()),
+        udf: crate::udf_setup::open(&config)?,
         latencies: aerie_info::Latencies::new(
             &config.namespaces,
             config.service.microsecond_histograms,

@@ -120,7 +120,7 @@ pub fn lines(
         let c = &ns.stats;
         let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         out.push(format!(
-            "{{{n}}} client: read ({},{},0,{},0) write ({},{},0,0) delete ({},0,0,{},0) udf (0,{},0,0)",
+            "{{{n}}} client: read ({},{},0,{},0) write ({},{},0,0) delete ({},0,0,{},0) udf ({},{},0,{}) lang ({},{},{},{})",
             get(&c.client_read_success),
             get(&c.client_read_error),
             get(&c.client_read_not_found),
@@ -128,8 +128,27 @@ pub fn lines(
             get(&c.client_write_error),
             get(&c.client_delete_success),
             get(&c.client_delete_not_found),
-            get(&c.client_udf_error),
+            get(&c.udf.client.udf_complete),
+            get(&c.udf.client.udf_error),
+            get(&c.udf.client.udf_filtered_out),
+            get(&c.udf.client.lang_read_success),
+            get(&c.udf.client.lang_write_success),
+            get(&c.udf.client.lang_delete_success),
+            get(&c.udf.client.lang_error),
         ));
+        let sub = &c.udf.udf_sub;
+        if get(&sub.udf_complete) + get(&sub.udf_error) + get(&sub.udf_filtered_out) != 0 {
+            out.push(format!(
+                "{{{n}}} udf-sub: udf ({},{},0,{}) lang ({},{},{},{})",
+                get(&sub.udf_complete),
+                get(&sub.udf_error),
+                get(&sub.udf_filtered_out),
+                get(&sub.lang_read_success),
+                get(&sub.lang_write_success),
+                get(&sub.lang_delete_success),
+                get(&sub.lang_error),
+            ));
+        }
     }
     for h in ctx.latencies.all() {
         dump(h, &mut out);

@@ -56,6 +56,10 @@ pub trait RecordAction: Send + Sync + std::fmt::Debug {
     /// was `set` when it matched. Runs on the job's thread with no lock held; must take the
     /// record's partition lock itself (the single-record path does).
     fn apply(&self, ns: &Arc<Namespace>, digest: &Digest, set: &[u8]) -> Outcome;
+
+    /// Called once when the job stops (`aborted`: by `query-abort`), for the action's own
+    /// statistics.
+    fn finished(&self, _ns: &Namespace, _kind: Kind, _aborted: bool) {}
 }
 
 /// Scan (no index) or query: only changes how the job is listed.
@@ -295,6 +299,7 @@ fn run(job: &Job, mut walk: StreamJob, action: &dyn RecordAction) {
         job.pids_done.store(done as u32, Ordering::Relaxed);
     }
     *job.finished.lock() = Some(Instant::now());
+    action.finished(&ns, job.kind, job.aborted.load(Ordering::Relaxed));
     tracing::debug!(job = job.id, "background job finished");
 }
 

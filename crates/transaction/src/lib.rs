@@ -10,6 +10,7 @@
 
 // hot path: every client command passes through this crate.
 
+mod aggr;
 mod batch;
 pub use batch::{set_row_observer, RowKind, RowObserver};
 mod cdt_ops;
@@ -20,6 +21,8 @@ mod read;
 mod reply;
 mod request;
 mod scan;
+mod udf_apply;
+mod udf_job;
 mod write;
 
 use aerie_namespace::Registry;
@@ -94,7 +97,14 @@ pub(crate) fn execute_record(
             return rc;
         }
     };
-    if req.is_write() {
+    if msg.fields.has(field::UDF_FUNCTION) {
+        // Batch rows are the calls with their digest given apart.
+        let origin = match digest {
+            Some(_) => udf_apply::Origin::Batch,
+            None => udf_apply::Origin::Client,
+        };
+        udf_apply::execute(&req, w, batch_index, origin)
+    } else if req.is_write() {
         write::execute(&req, w, batch_index)
     } else {
         read::execute(&req, w, batch_index)

@@ -50,8 +50,11 @@ impl<'a> Request<'a> {
         if f.has(field::TXN_ID) {
             return Err(ResultCode::UnsupportedFeature);
         }
-        if f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) || f.has(field::UDF_OP) {
-            return Err(ResultCode::UnsupportedFeature);
+        // A record UDF names package and function; anything else UDF-shaped is refused.
+        if f.has(field::UDF_PACKAGE) != f.has(field::UDF_FUNCTION)
+            || f.get(field::UDF_OP).is_some_and(|o| o != [0])
+        {
+            return Err(ResultCode::Parameter);
         }
         let own_filter = match f.get(field::FILTER_EXP) {
             Some(b) => Some(aerie_exp::Filter::compile(b).map_err(|e| e.result_code())?),

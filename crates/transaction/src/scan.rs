@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aerie_namespace::{Namespace, ReadBuf, Record, Registry, SetId};
+use aerie_namespace::{bump, Namespace, ReadBuf, Record, Registry, SetId};
 use aerie_proto::msg::{field, info1, info2, info3, op};
 use aerie_proto::{Msg, MsgHeader, MsgWriter, ProtoType, ResultCode};
 use aerie_record::{partition_id, time, Digest, DIGEST_SIZE, N_PARTITIONS};
@@ -100,6 +100,8 @@ pub struct StreamJob {
     query: Option<QuerySpec>,
     /// The request's filter expression, compiled once.
     filter: Option<aerie_exp::Filter>,
+    /// A stream UDF the records go through instead of being sent.
+    aggr: Option<crate::aggr::Aggr>,
     /// The request names a set that does not exist.
     set_missing: bool,
     /// The client asked for partition-done markers (info3 PARTITION_DONE).
@@ -129,20 +131,22 @@ pub fn start(registry: &Registry, msg: &Msg<'_>, out: &mut Vec<u8>) -> Option<St
     }
 }
 
-/// Starts a background scan or query applying the request's write ops to every match.
+/// Starts a background scan or query applying the request's write ops, or its record UDF,
+/// to every match.
 fn start_background(registry: &Registry, msg: &Msg<'_>) -> Result<(), ResultCode> {
     let f = &msg.fields;
-    if f.has(field::UDF_OP) || f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) {
-        // Background UDF jobs plug a UDF action into `jobs::start`; not there yet.
-        return Err(ResultCode::UnsupportedFeature);
-    }
-    let action = crate::jobs::OpsAction::new(msg)?;
+    let action: Arc<dyn crate::jobs::RecordAction> =
+        if f.has(field::UDF_OP) || f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) {
+            Arc::new(crate::udf_job::UdfAction::new(msg)?)
+        } else {
+            Arc::new(crate::jobs::OpsAction::new(msg)?)
+        };
     let id = match f.get(field::TASK_ID) {
         Some(b) => u64::from_be_bytes(b.try_into().map_err(|_| ResultCode::Parameter)?),
         None => return Err(ResultCode::Parameter),
     };
     let walk = StreamJob::for_background(registry, msg)?;
-    crate::jobs::start(id, walk, Arc::new(action))?;
+    crate::jobs::start(id, walk, action)?;
     Ok(())
 }
 
@@ -164,10 +168,12 @@ impl StreamJob {
         if f.has(field::TXN_ID) {
             return Err(ResultCode::UnsupportedFeature);
         }
-        if f.has(field::UDF_OP) || f.has(field::UDF_PACKAGE) || f.has(field::UDF_FUNCTION) {
-            // Aggregations are not supported yet.
-            return Err(ResultCode::UnsupportedFeature);
-        }
+        // Aggregations run here; a background job's action (ops or UDF) is the caller's.
+        let aggr = if background {
+            None
+        } else {
+            crate::aggr::Aggr::from_msg(msg)?
+        };
         if h.info2 & info2::WRITE != 0 && !background {
             return Err(ResultCode::Parameter);
         }
@@ -218,6 +224,7 @@ impl StreamJob {
             finished: false,
             query,
             filter,
+            aggr,
             set_missing,
             report_done,
             done_pids: Vec::new(),
@@ -235,6 +242,7 @@ impl StreamJob {
             Err(wait) => return Step::Wait(wait),
         };
         let mut w = MsgWriter::begin(out, ProtoType::Msg);
+        let empty_frame_len = w.frame_len();
         let mut frame_records = 0u64;
         let mut chunk = Vec::with_capacity(CHUNK_MAX_RECORDS);
         while w.frame_len() < FRAME_TARGET_BYTES && frame_records < budget {
@@ -250,16 +258,32 @@ impl StreamJob {
             if !self.collect_next(limit, &mut chunk) {
                 break;
             }
-            for c in chunk.drain(..) {
-                if !self.passes_filter(&c) {
-                    continue;
+            if self.aggr.is_some() {
+                chunk.retain(|c| self.passes_filter(c));
+                frame_records += chunk.len() as u64;
+                let go_on = self
+                    .aggr
+                    .as_mut()
+                    .is_some_and(|a| a.process(&self.ns, &chunk, &mut w));
+                chunk.clear();
+                if !go_on {
+                    self.parts.clear();
                 }
-                if encode_record(&mut w, &self.ns, &self.select, &c) {
-                    frame_records += 1;
+            } else {
+                for c in chunk.drain(..) {
+                    if !self.passes_filter(&c) {
+                        continue;
+                    }
+                    if encode_record(&mut w, &self.ns, &self.select, &c) {
+                        frame_records += 1;
+                    }
                 }
             }
+            // Aggregation replies carry only stream values: the clients read every message of
+            // one as a SUCCESS/FAILURE bin, so partition-done markers are left out.
+            let markers = self.report_done && self.aggr.is_none();
             for pid in self.done_pids.drain(..) {
-                if self.report_done {
+                if markers {
                     w.header(&MsgHeader {
                         info3: info3::PARTITION_DONE,
                         result_code: ResultCode::Ok.code(),
@@ -268,13 +292,31 @@ impl StreamJob {
                     });
                 }
             }
+            // Aggregation output is small, so bound the records run per frame instead.
+            if self.aggr.is_some()
+                && frame_records >= crate::aggr::RECORDS_PER_FRAME
+                && w.frame_len() > empty_frame_len
+            {
+                break;
+            }
         }
         self.sent += frame_records;
         let done = self.parts.is_empty() || self.remaining() == 0;
         if done {
+            let rc = self
+                .aggr
+                .as_ref()
+                .map_or(ResultCode::Ok, crate::aggr::Aggr::final_rc);
+            if let Some(c) = self.aggr_counters() {
+                bump(if rc == ResultCode::Ok {
+                    &c.complete
+                } else {
+                    &c.error
+                });
+            }
             w.header(&MsgHeader {
                 info3: info3::LAST,
-                result_code: ResultCode::Ok.code(),
+                result_code: rc.code(),
                 ..Default::default()
             });
             self.finished = true;
@@ -326,6 +368,16 @@ impl StreamJob {
             self.done_pids.push(pid);
         }
         true
+    }
+
+    /// The `{pi,si}_query_aggr_*` counters of an aggregation job.
+    fn aggr_counters(&self) -> Option<&aerie_namespace::JobCounters> {
+        self.aggr.as_ref()?;
+        let u = &self.ns.stats.udf;
+        Some(match self.query {
+            None => &u.pi_query_aggr,
+            Some(_) => &u.si_query_aggr,
+        })
     }
 
     /// Background jobs: the next chunk of matches (before the filter expression), within
@@ -613,4 +665,15 @@ fn encode_record(w: &mut MsgWriter<'_>, ns: &Namespace, select: &BinSelect, c: &
         }
     }
     true
+}
+
+/// An aggregation dropped before its last frame (the client went away) counts as aborted.
+impl Drop for StreamJob {
+    fn drop(&mut self) {
+        if !self.finished {
+            if let Some(c) = self.aggr_counters() {
+                bump(&c.abort);
+            }
+        }
+    }
 }

@@ -23,7 +23,7 @@ const TTL_NEVER_EXPIRE: u32 = 0xFFFF_FFFF;
 /// TTL value meaning "keep the record's current expiry".
 const TTL_DONT_UPDATE: u32 = 0xFFFF_FFFE;
 /// Most bins a record may hold.
-const MAX_BINS: usize = 32_767;
+pub(crate) const MAX_BINS: usize = 32_767;
 
 /// Executes a write-path command and writes its reply message.
 pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> ResultCode {
@@ -411,7 +411,7 @@ fn push_nil<'a>(respond_all: bool, o: &Op<'a>, results: &mut Vec<OpResult<'a>>) 
     }
 }
 
-fn remove(
+pub(crate) fn remove(
     ns: &Namespace,
     idx: &mut aerie_namespace::PartitionIndex,
     digest: &aerie_record::Digest,
@@ -422,7 +422,7 @@ fn remove(
 }
 
 /// The result code for a storage failure.
-fn store_error(e: StoreError) -> ResultCode {
+pub(crate) fn store_error(e: StoreError) -> ResultCode {
     match e {
         StoreError::OutOfSpace => ResultCode::OutOfSpace,
         StoreError::RecordTooBig => ResultCode::RecordTooBig,
@@ -434,7 +434,7 @@ fn store_error(e: StoreError) -> ResultCode {
 }
 
 /// Generations wrap past 0xFFFF to 1, never 0.
-fn next_generation(g: u16) -> u16 {
+pub(crate) fn next_generation(g: u16) -> u16 {
     match g.wrapping_add(1) {
         0 => 1,
         n => n,
@@ -442,7 +442,7 @@ fn next_generation(g: u16) -> u16 {
 }
 
 /// Resolves the request's TTL into a void time.
-fn void_time(
+pub(crate) fn void_time(
     ns: &Namespace,
     ttl: u32,
     current: Option<u32>,
