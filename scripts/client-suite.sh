@@ -76,8 +76,6 @@ READY_TIMEOUT_S=20
 #   proptests::kv::*, proptests::batches::* and the rest of proptests::*
 #                                                         - their shared fixture (singleton_client) registers a UDF and
 #                                                           creates two secondary indexes before the first case
-#   src::query::query_ops_projection_extended_cdt_read    - query ops projection with CDT/expression/bit/HLL read ops
-#                                                           (only plain bin reads are projected so far)
 #   src::query::query_timeout                             - asserts the client's 5 ms total timeout fires during a scan; a
 #                                                           fast server can finish first (passes only on a loaded machine),
 #                                                           so it tests the client's timing, not us
@@ -300,6 +298,8 @@ IN_SCOPE=(
   src::udf::query_execute_udf_scan_all
   src::udf::query_execute_udf_with_args
   src::examples::example_udf
+  # query ops projection: CDT/bit/HLL/expression read ops run on every record a query returns
+  src::query::query_ops_projection_extended_cdt_read
 )
 
 # The client's `lua` feature: its embedded Lua runs the client-side reduce of aggregations.

@@ -70,7 +70,8 @@ def cluster():
                     nodes.append(AerieServer(binary, node_config(0xB0 + i, fabric, hb, seeds)))
                     break
                 except pytest.fail.Exception as e:
-                    if "Address already in use" not in str(e) or attempt == 4:
+                    busy = "Address already in use" in str(e) or "failed to bind" in str(e)
+                    if not busy or attempt == 4:
                         raise
                     fabric, hb = free_port(), free_port()
                     seeds[i] = hb

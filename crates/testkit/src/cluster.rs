@@ -133,7 +133,7 @@ impl TestCluster {
                 .try_start()
             {
                 Ok(p) => return p,
-                Err(e) if e.contains("Address already in use") => {
+                Err(e) if e.contains("Address already in use") || e.contains("failed to bind") => {
                     if fresh {
                         let ip = self.specs[i].ip;
                         let spec = self.new_spec(ip);

@@ -51,13 +51,28 @@ pub enum Step {
 }
 
 /// Which bins each record message carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 enum BinSelect {
     All,
     /// Metadata only (info1 GET_NO_BINS).
     None,
     /// These bins, in request order; records holding none of them are skipped.
     Names(Vec<Vec<u8>>),
+    /// Query ops projection: read ops (bin, CDT, bit, HLL and expression reads) run on each
+    /// record, their results sent in request order as a read would answer them.
+    Ops(Vec<ProjOp>),
+}
+
+/// One read op of a query ops projection, copied out of the request (the job outlives it),
+/// with an expression read compiled once for the whole query.
+#[derive(Debug)]
+struct ProjOp {
+    op_type: u8,
+    particle_type: u8,
+    flags: u8,
+    name: Vec<u8>,
+    value: Vec<u8>,
+    exp: Option<(aerie_exp::Program, u64)>,
 }
 
 /// One partition still to be scanned, and where to resume in it.
@@ -554,17 +569,113 @@ fn bin_select(msg: &Msg<'_>) -> Result<BinSelect, ResultCode> {
     if msg.n_ops() == 0 {
         return Ok(BinSelect::All);
     }
+    if msg.ops().any(|o| o.op_type != op::READ) {
+        return projection(msg);
+    }
     let mut names = Vec::with_capacity(msg.n_ops() as usize);
     for o in msg.ops() {
-        if o.op_type != op::READ {
-            return Err(ResultCode::UnsupportedFeature);
-        }
         if o.name.is_empty() {
             return Ok(BinSelect::All);
         }
         names.push(o.name.to_vec());
     }
     Ok(BinSelect::Names(names))
+}
+
+/// A foreground query or scan carrying read ops beyond plain bin reads. Write ops belong to
+/// background jobs only: here they are a parameter error.
+fn projection(msg: &Msg<'_>) -> Result<BinSelect, ResultCode> {
+    let mut ops = Vec::with_capacity(msg.n_ops() as usize);
+    for o in msg.ops() {
+        let exp = match o.op_type {
+            op::READ | op::CDT_READ | op::BIT_READ | op::HLL_READ => None,
+            op::EXP_READ => {
+                Some(aerie_exp::parse_op(o.value, false).map_err(|e| e.result_code())?)
+            }
+            _ => return Err(ResultCode::Parameter),
+        };
+        ops.push(ProjOp {
+            op_type: o.op_type,
+            particle_type: o.particle_type,
+            flags: o.flags,
+            name: o.name.to_vec(),
+            value: o.value.to_vec(),
+            exp,
+        });
+    }
+    Ok(BinSelect::Ops(ops))
+}
+
+/// One reply op of a projected record: op type, bin name, particle type, value.
+type ProjResult<'a> = (u8, &'a [u8], u8, std::borrow::Cow<'a, [u8]>);
+
+/// Runs the projection's ops on one record. `None`: an op failed on this record (wrong bin
+/// type, say), and the record is left out of the results.
+fn project<'a>(
+    ns: &Namespace,
+    digest: &Digest,
+    r: &aerie_namespace::RecordData<'a>,
+    ops: &'a [ProjOp],
+) -> Option<Vec<ProjResult<'a>>> {
+    use std::borrow::Cow;
+    let set_name = ns
+        .sets
+        .get(r.meta.set_id)
+        .map(|s| s.name.as_bytes())
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(ops.len());
+    for o in ops {
+        let result = match (&o.exp, o.op_type) {
+            (_, op::READ) => {
+                if o.name.is_empty() {
+                    for b in r.iter_bins() {
+                        out.push((op::READ, b.name, b.particle_type, Cow::Borrowed(b.value)));
+                    }
+                } else if let Some(b) = aerie_record::bins::find(r.bins(), &o.name) {
+                    out.push((op::READ, b.name, b.particle_type, Cow::Borrowed(b.value)));
+                }
+                continue;
+            }
+            (Some((prog, flags)), _) => {
+                let view = aerie_exp::RecordView {
+                    digest,
+                    set_name,
+                    key: r.key(),
+                    bins: aerie_exp::BinSource::Flat(r.bins()),
+                    last_update_ms: r.meta.last_update_ms,
+                    void_time: r.meta.void_time,
+                    record_size_bytes: r.data_size() as u64,
+                    is_tombstone: false,
+                };
+                match prog.eval(&view) {
+                    aerie_exp::Outcome::Particle(t, v) => Some((t, v)),
+                    aerie_exp::Outcome::Nil => None,
+                    aerie_exp::Outcome::Unknown
+                        if flags & aerie_exp::op_flags::EVAL_NO_FAIL != 0 =>
+                    {
+                        None
+                    }
+                    aerie_exp::Outcome::Unknown => return None,
+                }
+            }
+            (None, _) => {
+                let op = aerie_proto::Op {
+                    op_type: o.op_type,
+                    particle_type: o.particle_type,
+                    flags: o.flags,
+                    name: &o.name,
+                    value: &o.value,
+                };
+                let bin =
+                    aerie_record::bins::find(r.bins(), &o.name).map(|b| (b.particle_type, b.value));
+                crate::cdt_ops::read(bin, &op).ok()?
+            }
+        };
+        if let Some((t, v)) = result {
+            out.push((o.op_type, o.name.as_slice(), t, Cow::Owned(v)));
+        }
+    }
+    Some(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,6 +725,13 @@ fn encode_record(w: &mut MsgWriter<'_>, ns: &Namespace, select: &BinSelect, c: &
     let Ok(r) = ns.data(&c.record, &mut buf) else {
         return false;
     };
+    let projected = match select {
+        BinSelect::Ops(ops) => match project(ns, &c.digest, &r, ops) {
+            Some(p) => Some(p),
+            None => return false,
+        },
+        _ => None,
+    };
     if let BinSelect::Names(names) = select {
         let bins = r.bins();
         if !names
@@ -624,7 +742,7 @@ fn encode_record(w: &mut MsgWriter<'_>, ns: &Namespace, select: &BinSelect, c: &
         }
     }
     w.header(&MsgHeader {
-        info1: if *select == BinSelect::None {
+        info1: if matches!(select, BinSelect::None) {
             info1::GET_NO_BINS
         } else {
             0
@@ -661,6 +779,11 @@ fn encode_record(w: &mut MsgWriter<'_>, ns: &Namespace, select: &BinSelect, c: &
                 if let Some(b) = aerie_record::bins::find(bins, n) {
                     w.op(op::READ, b.particle_type, b.name, b.value);
                 }
+            }
+        }
+        BinSelect::Ops(_) => {
+            for (op_type, name, t, v) in projected.iter().flatten() {
+                w.op(*op_type, *t, name, v);
             }
         }
     }
