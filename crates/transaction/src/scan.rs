@@ -589,9 +589,7 @@ fn projection(msg: &Msg<'_>) -> Result<BinSelect, ResultCode> {
     for o in msg.ops() {
         let exp = match o.op_type {
             op::READ | op::CDT_READ | op::BIT_READ | op::HLL_READ => None,
-            op::EXP_READ => {
-                Some(aerie_exp::parse_op(o.value, false).map_err(|e| e.result_code())?)
-            }
+            op::EXP_READ => Some(aerie_exp::parse_op(o.value, false).map_err(|e| e.result_code())?),
             _ => return Err(ResultCode::Parameter),
         };
         ops.push(ProjOp {
