@@ -75,9 +75,8 @@ pub fn encode(
             out.extend_from_slice(&r.meta.void_time.to_be_bytes());
             out.push(set.len().min(255) as u8);
             out.extend_from_slice(set.get(..255.min(set.len())).unwrap_or_default());
-            let data = data.image_data();
-            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-            out.extend_from_slice(&data);
+            out.extend_from_slice(&(data.data_size() as u32).to_be_bytes());
+            data.append_image_data(out);
         }
         None => {
             out.push(FLAG_TOMBSTONE);

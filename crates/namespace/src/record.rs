@@ -248,9 +248,14 @@ impl<'a> RecordData<'a> {
     /// Key section and bins: what a storage image holds.
     pub fn image_data(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(1 + self.rest.len());
-        v.push(self.key_type);
-        v.extend_from_slice(self.rest);
+        self.append_image_data(&mut v);
         v
+    }
+
+    /// Appends [`Self::image_data`] to `out` without an intermediate buffer.
+    pub fn append_image_data(&self, out: &mut Vec<u8>) {
+        out.push(self.key_type);
+        out.extend_from_slice(self.rest);
     }
 
     /// Whether the record has expired at `now_secs` (citrusleaf seconds).

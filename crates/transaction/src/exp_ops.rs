@@ -82,7 +82,16 @@ pub fn read_op(
 ) -> Result<Option<(u8, Vec<u8>)>, ResultCode> {
     let (prog, flags) = aerie_exp::parse_op(o.value, false).map_err(|e| e.result_code())?;
     let view = meta.view(req, BinSource::Working(bins));
-    match prog.eval(&view) {
+    read_result(prog.eval(&view), flags)
+}
+
+/// What an EXP_READ answers for an evaluation `outcome` under its op `flags`: the value, no
+/// value (nil, or unknown under eval-no-fail), or OP_NOT_APPLICABLE.
+pub(crate) fn read_result(
+    outcome: Outcome,
+    flags: u64,
+) -> Result<Option<(u8, Vec<u8>)>, ResultCode> {
+    match outcome {
         Outcome::Particle(t, v) => Ok(Some((t, v))),
         Outcome::Nil => Ok(None),
         Outcome::Unknown if flags & op_flags::EVAL_NO_FAIL != 0 => Ok(None),
@@ -208,12 +217,7 @@ pub fn execute_read(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) 
                     Err(e) => return read_error(req, w, batch_index, e.result_code()),
                 };
                 let view = meta.view(req, BinSource::Flat(r.bins()));
-                match prog.eval(&view) {
-                    Outcome::Particle(t, v) => Ok(Some((t, v))),
-                    Outcome::Nil => Ok(None),
-                    Outcome::Unknown if flags & op_flags::EVAL_NO_FAIL != 0 => Ok(None),
-                    Outcome::Unknown => Err(ResultCode::OpNotApplicable),
-                }
+                read_result(prog.eval(&view), flags)
             }
             _ => {
                 let bin =

@@ -645,16 +645,7 @@ fn project<'a>(
                     record_size_bytes: r.data_size() as u64,
                     is_tombstone: false,
                 };
-                match prog.eval(&view) {
-                    aerie_exp::Outcome::Particle(t, v) => Some((t, v)),
-                    aerie_exp::Outcome::Nil => None,
-                    aerie_exp::Outcome::Unknown
-                        if flags & aerie_exp::op_flags::EVAL_NO_FAIL != 0 =>
-                    {
-                        None
-                    }
-                    aerie_exp::Outcome::Unknown => return None,
-                }
+                crate::exp_ops::read_result(prog.eval(&view), *flags).ok()?
             }
             (None, _) => {
                 let op = aerie_proto::Op {
