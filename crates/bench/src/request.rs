@@ -71,16 +71,7 @@ impl Encoder {
 
     /// Replaces `buf` with a write of every bin to `key` (update: create or merge).
     pub fn write(&self, buf: &mut Vec<u8>, key: u64) {
-        buf.clear();
-        let digest = self.digest(key);
-        let mut w = MsgWriter::begin(buf, ProtoType::Msg);
-        w.header(&MsgHeader {
-            info2: info2::WRITE,
-            record_ttl: self.t.record_ttl,
-            transaction_ttl: self.t.timeout_ms,
-            ..MsgHeader::default()
-        });
-        self.key_fields(&mut w, &digest);
+        let mut w = self.begin_record(buf, key, 0, info2::WRITE, self.t.record_ttl);
         for ((name, spec), value) in self.t.bin_names.iter().zip(&self.t.bins).zip(&self.values) {
             w.op(op::WRITE, spec.particle_type(), name, value);
         }
@@ -90,16 +81,7 @@ impl Encoder {
     /// Replaces `buf` with one collection (CDT) modify op on `bin` of `key`; `payload` is the
     /// op's msgpack array.
     pub fn cdt_modify(&self, buf: &mut Vec<u8>, key: u64, bin: &[u8], payload: &[u8]) {
-        buf.clear();
-        let digest = self.digest(key);
-        let mut w = MsgWriter::begin(buf, ProtoType::Msg);
-        w.header(&MsgHeader {
-            info2: info2::WRITE,
-            record_ttl: self.t.record_ttl,
-            transaction_ttl: self.t.timeout_ms,
-            ..MsgHeader::default()
-        });
-        self.key_fields(&mut w, &digest);
+        let mut w = self.begin_record(buf, key, 0, info2::WRITE, self.t.record_ttl);
         w.op(op::CDT_MODIFY, aerie_record::particle::BLOB, bin, payload);
         w.finish();
     }
@@ -113,16 +95,7 @@ impl Encoder {
         function: &str,
         args: &[u8],
     ) {
-        buf.clear();
-        let digest = self.digest(key);
-        let mut w = MsgWriter::begin(buf, ProtoType::Msg);
-        w.header(&MsgHeader {
-            info2: info2::WRITE,
-            record_ttl: self.t.record_ttl,
-            transaction_ttl: self.t.timeout_ms,
-            ..MsgHeader::default()
-        });
-        self.key_fields(&mut w, &digest);
+        let mut w = self.begin_record(buf, key, 0, info2::WRITE, self.t.record_ttl);
         w.field(field::UDF_PACKAGE, package.as_bytes());
         w.field(field::UDF_FUNCTION, function.as_bytes());
         w.field(field::UDF_ARGLIST, args);
@@ -131,17 +104,7 @@ impl Encoder {
 
     /// Replaces `buf` with an operate adding `by` to integer `bin` of `key` and reading it.
     pub fn incr_read(&self, buf: &mut Vec<u8>, key: u64, bin: &[u8], by: i64) {
-        buf.clear();
-        let digest = self.digest(key);
-        let mut w = MsgWriter::begin(buf, ProtoType::Msg);
-        w.header(&MsgHeader {
-            info1: info1::READ,
-            info2: info2::WRITE,
-            record_ttl: self.t.record_ttl,
-            transaction_ttl: self.t.timeout_ms,
-            ..MsgHeader::default()
-        });
-        self.key_fields(&mut w, &digest);
+        let mut w = self.begin_record(buf, key, info1::READ, info2::WRITE, self.t.record_ttl);
         w.op(op::INCR, particle::INTEGER, bin, &by.to_be_bytes());
         w.op(op::READ, 0, bin, &[]);
         w.finish();
@@ -149,15 +112,7 @@ impl Encoder {
 
     /// Replaces `buf` with a read of all bins of `key`.
     pub fn read(&self, buf: &mut Vec<u8>, key: u64) {
-        buf.clear();
-        let digest = self.digest(key);
-        let mut w = MsgWriter::begin(buf, ProtoType::Msg);
-        w.header(&MsgHeader {
-            info1: info1::READ | info1::GET_ALL,
-            transaction_ttl: self.t.timeout_ms,
-            ..MsgHeader::default()
-        });
-        self.key_fields(&mut w, &digest);
+        let mut w = self.begin_record(buf, key, info1::READ | info1::GET_ALL, 0, 0);
         if let Some(exp) = &self.t.read_filter {
             w.field(field::FILTER_EXP, exp);
         }
@@ -198,6 +153,29 @@ impl Encoder {
         });
         w.field(field::BATCH_INDEX, rows);
         w.finish();
+    }
+
+    /// Clears `buf` and begins a single-record message on `key`: header, then key fields.
+    fn begin_record<'b>(
+        &self,
+        buf: &'b mut Vec<u8>,
+        key: u64,
+        info1: u8,
+        info2: u8,
+        record_ttl: u32,
+    ) -> MsgWriter<'b> {
+        buf.clear();
+        let digest = self.digest(key);
+        let mut w = MsgWriter::begin(buf, ProtoType::Msg);
+        w.header(&MsgHeader {
+            info1,
+            info2,
+            record_ttl,
+            transaction_ttl: self.t.timeout_ms,
+            ..MsgHeader::default()
+        });
+        self.key_fields(&mut w, &digest);
+        w
     }
 
     fn key_fields(&self, w: &mut MsgWriter<'_>, digest: &Digest) {
