@@ -63,9 +63,9 @@ READY_TIMEOUT_S=20
 #                                                           rack_ids (EE-only rack-ids)
 #   src::cdt_list::list_join_*                            - string_list_join is an 8.2 op; they self-skip on 8.1.2.0,
 #                                                           so a pass would mean nothing. Aerie implements it: see
-#                                                           crates/server/tests/cdt_server82_ops.rs (same answers)
+#                                                           crates/server/tests/it/cdt_server82_ops.rs (same answers)
 #   src::cdt_bitwise::bitwise_b64_encode*                 - bit_b64_encode is an 8.2 op; they self-skip likewise;
-#                                                           tested in crates/server/tests/cdt_server82_ops.rs. With the
+#                                                           tested in crates/server/tests/it/cdt_server82_ops.rs. With the
 #                                                           build reported as 8.2.0.0 (a local experiment) these, and
 #                                                           exp_list::expression_list_join*, exp_bitwise b64, pass; only
 #                                                           list_join_round_trips_with_string_split fails (string split)

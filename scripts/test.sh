@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one test command: builds the workspace in release, runs every cargo test
-# (integration tests spawn the release binary), the Python end-to-end tests with
+# The one test command: builds the workspace (profile `ci`), runs every cargo test
+# (integration tests spawn the binary it built), the Python end-to-end tests with
 # the official Python client, and the official Rust client's own test suite.
 #
 # Stops at the first runner that fails. Prints each runner's summary line and, at
@@ -53,18 +53,18 @@ count_pytest() {
 }
 
 # --- 1. build -----------------------------------------------------------------
-say "cargo build --release --workspace"
-cargo build --release --workspace
-export AERIE_BIN="$ROOT/target/release/aerie"
+say "cargo build --profile ci --workspace"
+cargo build --profile ci --workspace
+export AERIE_BIN="$ROOT/target/ci/aerie"
 if [[ ! -x "$AERIE_BIN" ]]; then
   echo "no server binary at $AERIE_BIN after the build" >&2
   finish 1
 fi
 
 # --- 2. cargo tests -------------------------------------------------------------
-say "cargo test --workspace --release --no-fail-fast"
+say "cargo test --workspace --profile ci --no-fail-fast"
 set +e
-cargo test --workspace --release --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
+cargo test --workspace --profile ci --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
 status=${PIPESTATUS[0]}
 set -e
 count_cargo "$LOG_DIR/cargo-test.log"

@@ -16,8 +16,8 @@ const BIN_NAME: &str = "aerie";
 /// 1. `$AERIE_BIN` (must exist, otherwise that is an error, not a fallback);
 /// 2. `hint`: integration tests of `aerie-server` pass `env!("CARGO_BIN_EXE_aerie")`,
 ///    which cargo has just built in the same profile as the test;
-/// 3. `$CARGO_TARGET_DIR/{release,debug}/aerie`, then
-///    `<workspace>/target/{release,debug}/aerie`; when both profiles exist the newer
+/// 3. `$CARGO_TARGET_DIR/{release,ci,debug}/aerie`, then
+///    `<workspace>/target/{release,ci,debug}/aerie`; when several profiles exist the newer
 ///    file wins, so a stale build is not picked over a fresh one.
 ///
 /// # Errors
@@ -45,10 +45,12 @@ pub fn locate_aerie_bin(hint: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(target) = env::var_os("CARGO_TARGET_DIR") {
         let target = PathBuf::from(target);
         candidates.push(target.join("release").join(BIN_NAME));
+        candidates.push(target.join("ci").join(BIN_NAME));
         candidates.push(target.join("debug").join(BIN_NAME));
     }
     let workspace_target = workspace_root().join("target");
     candidates.push(workspace_target.join("release").join(BIN_NAME));
+    candidates.push(workspace_target.join("ci").join(BIN_NAME));
     candidates.push(workspace_target.join("debug").join(BIN_NAME));
 
     let newest = candidates
