@@ -155,6 +155,7 @@ fn sample_expected() -> Config {
                 port: 3003,
                 access_address: None,
             }),
+            admin: None,
             heartbeat: HeartbeatConfig {
                 mode: HeartbeatMode::Mesh,
                 address: "10.0.0.1".to_owned(),
@@ -167,6 +168,7 @@ fn sample_expected() -> Config {
                 enabled: true,
                 address: "127.0.0.1".to_owned(),
                 port: 8080,
+                requested: false,
             },
         },
         namespaces: vec![test, bar],
@@ -216,7 +218,8 @@ fn default_config_is_zero_config() {
         HttpConfig {
             enabled: true,
             address: "127.0.0.1".to_owned(),
-            port: 8080
+            port: 8080,
+            requested: false,
         }
     );
     assert_eq!(config.logging.sinks.len(), 1);
@@ -382,8 +385,31 @@ fn http_stanza_is_an_aerie_extension() -> Result<(), ConfigError> {
         HttpConfig {
             enabled: false,
             address: "0.0.0.0".to_owned(),
-            port: 9090
+            port: 9090,
+            requested: true,
         }
+    );
+    Ok(())
+}
+
+/// Aerospike 8.1's `admin` stanza: the admin port, with no default port of its own.
+#[test]
+fn admin_stanza_of_aerospike_8_1() -> Result<(), ConfigError> {
+    let text = with_namespace("network {\nadmin {\naddress any\nport 3008\n}\n}\n");
+    let config = parse_str(&text, "aerie.conf")?;
+    let expected = Endpoint {
+        address: "0.0.0.0".to_owned(),
+        port: 3008,
+        access_address: None,
+    };
+    assert_eq!(config.network.admin, Some(expected));
+    let text = with_namespace("network {\nadmin {\naddress 127.0.0.1\ntls-name x\n}\n}\n");
+    let config = parse_str(&text, "aerie.conf")?;
+    assert_eq!(config.network.admin.map(|a| a.port), Some(0));
+    assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+    assert_eq!(
+        parse_str(&with_namespace(""), "aerie.conf")?.network.admin,
+        None
     );
     Ok(())
 }
@@ -401,7 +427,7 @@ fn every_error_names_file_line_and_what_was_expected() {
         ("proto-fd-max 100\n", "aerie.conf:1: unknown parameter 'proto-fd-max' at the top level"),
         ("xdr {\n}\n", "aerie.conf:1: unknown stanza 'xdr' at the top level: expected 'service {', 'logging {', 'network {' or 'namespace NAME {'"),
         ("namespace test {\nstorage-engine memory\nstrong-consistency true\n}\n", "aerie.conf:3: unknown parameter 'strong-consistency' in namespace stanza"),
-        ("network {\ntls a {\n}\n}\n", "aerie.conf:2: unknown stanza 'tls' in network stanza: expected 'service {', 'heartbeat {', 'fabric {', 'info {' or 'http {'"),
+        ("network {\ntls a {\n}\n}\n", "aerie.conf:2: unknown stanza 'tls' in network stanza: expected 'service {', 'admin {', 'heartbeat {', 'fabric {', 'info {' or 'http {'"),
         ("service {\nfoo {\n}\n}\n", "aerie.conf:2: unknown stanza 'foo' in service stanza: expected only parameters here"),
         ("network {\nheartbeat\n}\n", "aerie.conf:2: 'heartbeat' in network stanza opens a stanza: expected 'heartbeat {'"),
         ("namespace test {\nstorage-engine memory\nset demo\n}\n", "aerie.conf:3: 'set' in namespace stanza opens a stanza: expected 'set NAME {'"),

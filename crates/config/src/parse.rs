@@ -362,6 +362,7 @@ fn parse_network(
                     ("heartbeat", "heartbeat {"),
                     ("fabric", "fabric {"),
                     ("info", "info {"),
+                    ("admin", "admin {"),
                     ("http", "http {"),
                 ];
                 ctx.other_param(param, Section::Network, &[], usage)?;
@@ -392,6 +393,16 @@ fn parse_network(
                 });
                 parse_endpoint(ctx, inner, info, Section::Info, unused::INFO)?;
             }
+            "admin" => {
+                ctx.no_args(inner, "admin {")?;
+                // Aerospike gives the admin port no default: a stanza without `port` opens none.
+                let admin = net.admin.get_or_insert_with(|| Endpoint {
+                    address: Endpoint::ANY_ADDRESS.to_owned(),
+                    port: 0,
+                    access_address: None,
+                });
+                parse_endpoint(ctx, inner, admin, Section::Admin, unused::ADMIN)?;
+            }
             "heartbeat" => {
                 ctx.no_args(inner, "heartbeat {")?;
                 parse_heartbeat(ctx, inner, &mut net.heartbeat)?;
@@ -401,7 +412,8 @@ fn parse_network(
                 parse_http(ctx, inner, &mut net.http)?;
             }
             _ => {
-                let expected = "'service {', 'heartbeat {', 'fabric {', 'info {' or 'http {'";
+                let expected =
+                    "'service {', 'admin {', 'heartbeat {', 'fabric {', 'info {' or 'http {'";
                 ctx.other_stanza(inner, Section::Network, &[], expected)?;
             }
         }
@@ -509,6 +521,7 @@ fn parse_http(
     stanza: &Stanza,
     http: &mut HttpConfig,
 ) -> Result<(), ConfigError> {
+    http.requested = true;
     for item in &stanza.body {
         let param = match item {
             Item::Param(param) => param,

@@ -111,6 +111,15 @@ pub(crate) const FABRIC: &[&str] = &[
     "tls-port",
 ];
 
+/// `network { admin { } }`. TLS variants only (Aerie serves plain TCP), and `disable-localhost`.
+pub(crate) const ADMIN: &[&str] = &[
+    "disable-localhost",
+    "tls-address",
+    "tls-authenticate-client",
+    "tls-name",
+    "tls-port",
+];
+
 /// `network { info { } }`.
 pub(crate) const INFO: &[&str] = &[];
 
@@ -222,6 +231,7 @@ mod tests {
         let lists = [
             SERVICE,
             NETWORK_SERVICE,
+            ADMIN,
             HEARTBEAT,
             FABRIC,
             INFO,

@@ -59,6 +59,7 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
     }
     if let Some(p) = opts.http_port {
         config.network.http.port = p;
+        config.network.http.requested = true;
     }
     logging::init(&config.logging)?;
     for w in &config.warnings {

@@ -24,6 +24,10 @@ use tokio::sync::Semaphore;
 const KEEP_BUFFER_BYTES: usize = 1024 * 1024;
 /// Read buffer per connection.
 const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// Connections the admin port (`network { admin { } }`) holds open at once. Aerospike keeps admin
+/// connections outside `proto-fd-max` so an operator can get in when clients have used it up;
+/// they are still bounded.
+const ADMIN_CONNECTIONS_MAX: usize = 256;
 /// Result code for every security message while security is off.
 const RC_SECURITY_NOT_ENABLED: u8 = 52;
 
@@ -87,7 +91,35 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
     }
     crate::ticker::spawn(ctx.clone());
     if config.network.http.enabled {
-        crate::http::start(&config, ctx.clone()).await?;
+        match crate::http::start(&config, ctx.clone()).await {
+            Ok(()) => {}
+            // Only a default port: several nodes on one host all default to it, and Aerospike
+            // has no such port to collide on, so the node serves without a console.
+            Err(e) if !config.network.http.requested => {
+                tracing::warn!("console not started (no http stanza; default port): {e}");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(admin) = config.network.admin.as_ref().filter(|a| a.port != 0) {
+        let admin_listener = TcpListener::bind((admin.address.as_str(), admin.port))
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot listen on admin {}:{}: {e}",
+                    admin.address, admin.port
+                )
+            })?;
+        if let Ok(a) = admin_listener.local_addr() {
+            tracing::info!("admin ready on {a}");
+        }
+        let admin_limit = Arc::new(Semaphore::new(ADMIN_CONNECTIONS_MAX));
+        tokio::spawn(accept_loop(
+            admin_listener,
+            admin_limit,
+            ctx.clone(),
+            "admin",
+        ));
     }
     tracing::info!(
         node = %ctx.node_name(),
@@ -102,39 +134,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
     }
 
     let limit = Arc::new(Semaphore::new(config.service.proto_fd_max.max(1) as usize));
-    let accept = async {
-        loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                }
-            };
-            let Ok(permit) = limit.clone().try_acquire_owned() else {
-                tracing::warn!(%peer, "proto-fd-max reached; refusing connection");
-                drop(stream);
-                continue;
-            };
-            let ctx = ctx.clone();
-            tokio::spawn(async move {
-                let stats = &ctx.service_stats;
-                stats.client_connections.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .client_connections_opened
-                    .fetch_add(1, Ordering::Relaxed);
-                if let Err(e) = serve_connection(stream, &ctx).await {
-                    tracing::debug!(%peer, "connection closed: {e}");
-                }
-                stats.client_connections.fetch_sub(1, Ordering::Relaxed);
-                stats
-                    .client_connections_closed
-                    .fetch_add(1, Ordering::Relaxed);
-                drop(permit);
-            });
-        }
-    };
+    let accept = accept_loop(listener, limit, ctx.clone(), "proto-fd-max");
     tokio::select! {
         () = accept => Ok(()),
         () = shutdown_signal() => {
@@ -146,6 +146,47 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             }
             Ok(())
         }
+    }
+}
+
+/// Accepts client connections until the process stops; `limit` bounds how many are open at once
+/// (`limit_name` names it in the refusal warning).
+async fn accept_loop(
+    listener: TcpListener,
+    limit: Arc<Semaphore>,
+    ctx: Arc<NodeContext>,
+    limit_name: &'static str,
+) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = limit.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "{limit_name} reached; refusing connection");
+            drop(stream);
+            continue;
+        };
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let stats = &ctx.service_stats;
+            stats.client_connections.fetch_add(1, Ordering::Relaxed);
+            stats
+                .client_connections_opened
+                .fetch_add(1, Ordering::Relaxed);
+            if let Err(e) = serve_connection(stream, &ctx).await {
+                tracing::debug!(%peer, "connection closed: {e}");
+            }
+            stats.client_connections.fetch_sub(1, Ordering::Relaxed);
+            stats
+                .client_connections_closed
+                .fetch_add(1, Ordering::Relaxed);
+            drop(permit);
+        });
     }
 }
 

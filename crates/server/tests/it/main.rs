@@ -8,6 +8,7 @@ mod bench_server_gone;
 mod cdt_server82_ops;
 mod cluster_failover;
 mod cluster_split;
+mod config_aerospike81;
 mod exp_filters_and_ops;
 mod geo_query_official_client;
 mod http_console_chromium;
