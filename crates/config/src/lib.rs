@@ -115,4 +115,6 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 }
 
 #[cfg(test)]
+mod aerospike81_test;
+#[cfg(test)]
 mod lib_test;

@@ -144,7 +144,22 @@ impl<'f> Ctx<'f> {
         unused: &[&str],
         stanzas: &[(&str, &'static str)],
     ) -> Result<(), ConfigError> {
-        if unused.contains(&param.key.as_str()) {
+        let key = param.key.as_str();
+        if let Some((_, _, accepted)) = unused::DEFAULT_ONLY
+            .iter()
+            .find(|(s, name, _)| *s == section && *name == key)
+        {
+            let value = param.values.join(" ");
+            if !value.eq_ignore_ascii_case(accepted) {
+                let message = format!(
+                    "'{key} {value}' is not supported by Aerie (only '{key} {accepted}' is accepted)"
+                );
+                return Err(self.invalid(param.line, message));
+            }
+            self.warn_unused_param(param);
+            return Ok(());
+        }
+        if unused.contains(&key) {
             self.warn_unused_param(param);
             return Ok(());
         }
@@ -304,7 +319,8 @@ fn parse_logging(
                 (LogTarget::File(path.to_owned()), Section::LogFile)
             }
             _ => {
-                ctx.other_stanza(inner, Section::Logging, &[], "'console {' or 'file PATH {'")?;
+                let expected = "'console {' or 'file PATH {'";
+                ctx.other_stanza(inner, Section::Logging, unused::LOGGING_STANZAS, expected)?;
                 continue;
             }
         };
