@@ -17,7 +17,7 @@ use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
 use aerie_transaction::{Dispatched, Step, StreamJob};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 
 /// Buffers grown past this by one large request are released after it.
@@ -35,15 +35,21 @@ const RC_SECURITY_NOT_ENABLED: u8 = 52;
 pub async fn run(config: Arc<Config>) -> Result<(), String> {
     let started = Instant::now();
     let svc = &config.network.service;
-    let listener = TcpListener::bind((svc.address.as_str(), svc.port))
-        .await
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", svc.address, svc.port))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    // The port is taken now but listened on only once every namespace is loaded, as Aerospike
+    // does: during a cold start a client's connection is refused at once instead of waiting
+    // unanswered in the accept backlog.
+    let socket = bind_service(&svc.address, svc.port).await?;
+    let local = socket.local_addr().map_err(|e| e.to_string())?;
     let node_id = config
         .service
         .node_id
         .unwrap_or_else(|| derive_node_id(local.port()));
-    let registry = Arc::new(Registry::open(&config.namespaces, node_id)?);
+    let namespaces = config.namespaces.clone();
+    let registry = Arc::new(
+        tokio::task::spawn_blocking(move || Registry::open(&namespaces, node_id))
+            .await
+            .map_err(|e| format!("loading the namespaces failed: {e}"))??,
+    );
     let advertised = match config.network.service.access_address.as_deref() {
         Some(a) => a.to_owned(),
         None if local.ip().is_unspecified() => "127.0.0.1".to_owned(),
@@ -121,6 +127,9 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             "admin",
         ));
     }
+    let listener = socket
+        .listen(LISTEN_BACKLOG)
+        .map_err(|e| format!("cannot listen on {local}: {e}"))?;
     tracing::info!(
         node = %ctx.node_name(),
         namespaces = config.namespaces.len(),
@@ -188,6 +197,31 @@ async fn accept_loop(
             drop(permit);
         });
     }
+}
+
+/// Pending connections the kernel queues for the service port.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds the service address without listening yet (connections are refused until
+/// [`TcpSocket::listen`]). `address` may be a name; its first resolved address is used.
+async fn bind_service(address: &str, port: u16) -> Result<TcpSocket, String> {
+    let addr = tokio::net::lookup_host((address, port))
+        .await
+        .map_err(|e| format!("cannot resolve {address}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{address} resolves to no address"))?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .and_then(|s| {
+        s.set_reuseaddr(true)?;
+        s.bind(addr)?;
+        Ok(s)
+    })
+    .map_err(|e| format!("cannot listen on {address}:{port}: {e}"))?;
+    Ok(socket)
 }
 
 /// The namespace supervisor: an expiry pass every `nsup-period` seconds, off the service

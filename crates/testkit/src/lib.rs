@@ -9,8 +9,9 @@
 //! uses this crate talks to the real process over 127.0.0.1, driven either by these
 //! raw helpers or by the official Aerospike clients.
 //!
-//! Later (see STYLE.md §4): a faulty storage device, a fake clock and a cluster
-//! harness belong here too.
+//! A slow storage device: [`ServerBuilder::slow_device_reads`] and
+//! [`ServerBuilder::slow_device_writes`] switch on the server's device fault seam. Later (see
+//! STYLE.md §4): a fake clock belongs here too.
 
 mod bin;
 pub mod cluster;
