@@ -141,8 +141,6 @@ pub(crate) const NAMESPACE: &[&str] = &[
     "nsup-hist-period",
     "nsup-threads",
     "partition-tree-sprigs",
-    "prefer-uniform-balance",
-    "rack-id",
     "read-consistency-level-override",
     "sindex-stage-size",
     "sindex-type",
