@@ -19,6 +19,7 @@ pub mod membership;
 mod migrate;
 pub mod placement;
 mod route;
+pub mod sim;
 pub mod smd;
 
 use std::collections::HashMap;
