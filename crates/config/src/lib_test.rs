@@ -369,6 +369,28 @@ fn memory_size_is_data_size_unless_data_size_is_given() -> Result<(), ConfigErro
 }
 
 #[test]
+fn rack_parameters() -> Result<(), ConfigError> {
+    let text = "namespace ns {\nrack-id 7\nprefer-uniform-balance true\nactive-rack 7\nstorage-engine memory\n}\n";
+    let config = parse_str(text, "aerie.conf")?;
+    let racks = config.namespaces[0].racks;
+    assert_eq!(
+        racks,
+        RackConfig {
+            rack_id: 7,
+            prefer_uniform_balance: true,
+            active_rack: 7
+        }
+    );
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    let default = parse_str(&with_namespace(""), "aerie.conf")?;
+    assert_eq!(default.namespaces[0].racks, RackConfig::default());
+    let too_big = "namespace ns {\nrack-id 1000001\nstorage-engine memory\n}\n";
+    let err = error_of(too_big).unwrap_or_default();
+    assert!(err.contains("rack-id") && err.contains("1000000"), "{err}");
+    Ok(())
+}
+
+#[test]
 fn device_max_record_size_follows_a_small_write_block() -> Result<(), ConfigError> {
     let text = "namespace ns {\nstorage-engine device {\nfile /d.dat\nfilesize 16M\nwrite-block-size 128K\n}\n}\n";
     let config = parse_str(text, "aerie.conf")?;

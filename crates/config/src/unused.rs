@@ -178,8 +178,6 @@ pub(crate) const NAMESPACE: &[&str] = &[
     "nsup-hist-period",
     "nsup-threads",
     "partition-tree-sprigs",
-    "prefer-uniform-balance",
-    "rack-id",
     "read-consistency-level-override",
     "reject-xdr-writes",
     "sindex-stage-size",
