@@ -10,7 +10,7 @@
 //! off on purpose and therefore fail loudly:
 //! - `strong-consistency`, `conflict-resolution-policy`: change which write wins;
 //! - `single-bin`: changes what a record is;
-//! - `encryption`, `encryption-key-file`, `security { }`: the operator expects data or access protected;
+//! - `encryption`, `encryption-key-file`: the operator expects data or access protected;
 //! - `commit-to-device` in `storage-engine memory`, `cold-start-empty`: durability/restart semantics;
 //! - `disable-udf-execution`: a safety switch;
 //! - `xdr { }`: the operator expects replication to another cluster.
