@@ -175,6 +175,7 @@ fn sample_expected() -> Config {
         mod_lua: crate::ModLuaConfig {
             user_path: Some("/opt/aerospike/usr/udf/lua".to_owned()),
         },
+        security: None,
         warnings: [
             "aerospike.conf:3: parameter 'user' is accepted but not used",
             "aerospike.conf:4: parameter 'group' is accepted but not used",

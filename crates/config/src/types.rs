@@ -18,6 +18,8 @@ pub struct Config {
     pub namespaces: Vec<NamespaceConfig>,
     /// `mod-lua { }`: where UDF modules are kept.
     pub mod_lua: crate::ModLuaConfig,
+    /// `security { }`: `None` (no stanza) means security is off.
+    pub security: Option<crate::SecurityConfig>,
     /// One line per parameter or stanza that was accepted but has no effect in Aerie yet, formatted
     /// `FILE:LINE: parameter 'x' is accepted but not used`. The server should log each at startup.
     /// The full list lives in `unused.rs`.
@@ -41,6 +43,7 @@ impl Default for Config {
             network: NetworkConfig::default(),
             namespaces: vec![test],
             mod_lua: crate::ModLuaConfig::default(),
+            security: None,
             warnings: Vec::new(),
         }
     }
