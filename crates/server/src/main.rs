@@ -3,6 +3,8 @@
 //! backup) share the same executable.
 
 mod args;
+#[cfg(feature = "fault-injection")]
+mod fault;
 mod http;
 mod logging;
 mod service;
@@ -65,6 +67,8 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
     for w in &config.warnings {
         tracing::warn!(target: "aerie::config", "{w}");
     }
+    #[cfg(feature = "fault-injection")]
+    fault::install()?;
     let threads = config
         .service
         .service_threads

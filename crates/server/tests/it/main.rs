@@ -18,6 +18,7 @@ mod kv_crud;
 mod logging_and_histograms;
 mod modify_ops_missing_bin;
 mod namespace_expiry_eviction;
+mod nemesis;
 mod scan_during_writes;
 mod scan_query_official_client;
 mod sindex_restart;
