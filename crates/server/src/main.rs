@@ -5,6 +5,7 @@
 mod args;
 mod http;
 mod logging;
+mod security_setup;
 mod service;
 mod ticker;
 mod udf_setup;

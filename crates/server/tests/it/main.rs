@@ -19,6 +19,7 @@ mod modify_ops_missing_bin;
 mod namespace_expiry_eviction;
 mod scan_during_writes;
 mod scan_query_official_client;
+mod security_access;
 mod sindex_restart;
 mod sindex_sources_official_client;
 mod storage_corruption;
