@@ -206,6 +206,16 @@ async fn roles_scopes_passwords_and_drops() {
         code(admin.drop_user(&ap, "writer").await),
         Some(ResultCode::InvalidUser)
     );
+
+    // The audit trail names user, client address and action.
+    let log = std::fs::read_to_string(server.stderr_path()).expect("stderr");
+    for line in [
+        "{authentication} user=admin client=127.0.0.1 action=login result=InvalidPassword(62)",
+        "{user-admin} user=admin client=127.0.0.1 action=drop-user result=Ok(0)",
+        "{violation} user=reader client=127.0.0.1 action=Write on test/demo result=RoleViolation(81)",
+    ] {
+        assert!(log.contains(line), "audit line missing: {line}");
+    }
 }
 
 #[tokio::test]
