@@ -252,3 +252,44 @@ fn client_hash_matches_the_clients() {
         "$2a$10$7EqJtq98hPqEX7fNZaFWoOqUH6KN8IKy3Yk5Kz..RHGKNAUCoP/LG"
     );
 }
+
+#[test]
+fn expired_session_is_refused() {
+    let sec = Security::open(&SecurityConfig::default(), None).unwrap();
+    let token = sec.new_session("admin").unwrap();
+    let authenticate = |sec: &Security| {
+        let mut r = AdminRecord::new(ResultCode::Ok, command::AUTHENTICATE);
+        r.field(field::USER, b"admin");
+        r.field(field::SESSION_TOKEN, &token);
+        send(sec, &mut ConnAuth::default(), r).0
+    };
+    assert_eq!(authenticate(&sec), 0);
+    // Age the session past its TTL.
+    if let Some(s) = sec.sessions.lock().get_mut(&token) {
+        s.expires = std::time::Instant::now();
+    }
+    assert_eq!(authenticate(&sec), ResultCode::ExpiredSession.code());
+    // Expired sessions are forgotten: the token is now unknown.
+    assert_eq!(authenticate(&sec), ResultCode::InvalidCredential.code());
+}
+
+#[test]
+fn malformed_admin_messages_get_a_code() {
+    let sec = Security::open(&SecurityConfig::default(), None).unwrap();
+    let mut auth = ConnAuth::default();
+    for body in [
+        &[][..],
+        &[0, 0, 20],
+        &[0, 0, 20, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9],
+    ] {
+        let mut out = Vec::new();
+        assert!(sec.handle_admin(&mut auth, PEER, body, &mut out).is_none());
+        assert_ne!(out[9], 0);
+    }
+    let mut r = AdminRecord::new(ResultCode::Ok, 99);
+    r.field(field::USER, b"admin");
+    assert_eq!(
+        send(&sec, &mut auth, r).0,
+        ResultCode::NotAuthenticated.code()
+    );
+}

@@ -7,6 +7,7 @@ mod args;
 mod fault;
 mod http;
 mod logging;
+mod security_setup;
 mod service;
 mod ticker;
 mod udf_setup;

@@ -5,6 +5,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +16,7 @@ use aerie_namespace::Registry;
 use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
+use aerie_security::{ConnAuth, Security};
 use aerie_transaction::{Dispatched, Step, StreamJob};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -76,9 +78,23 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         cluster,
     });
     crate::ticker::observe_batch_rows(ctx.clone());
-    // System metadata from peers runs as the same info commands, here only.
+    let security = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || crate::security_setup::open(&config))
+            .await
+            .map_err(|e| e.to_string())??
+    };
+    // System metadata from peers runs as the same info commands, here only; users and roles
+    // go to the security state.
     let weak = Arc::downgrade(&ctx);
+    let smd_security = security.clone();
     ctx.cluster.set_smd_handler(Box::new(move |cmd| {
+        if let Some(entry) = cmd.strip_prefix(aerie_security::SMD_PREFIX) {
+            return smd_security
+                .as_ref()
+                .map(|s| s.apply_smd(entry))
+                .unwrap_or_else(|| "ERROR::security is not enabled".to_owned());
+        }
         weak.upgrade()
             .map(|ctx| aerie_info::answer_local(&ctx, cmd))
             .unwrap_or_default()
@@ -124,6 +140,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             admin_listener,
             admin_limit,
             ctx.clone(),
+            security.clone(),
             "admin",
         ));
     }
@@ -143,7 +160,13 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
     }
 
     let limit = Arc::new(Semaphore::new(config.service.proto_fd_max.max(1) as usize));
-    let accept = accept_loop(listener, limit, ctx.clone(), "proto-fd-max");
+    let accept = accept_loop(
+        listener,
+        limit,
+        ctx.clone(),
+        security.clone(),
+        "proto-fd-max",
+    );
     tokio::select! {
         () = accept => Ok(()),
         () = shutdown_signal() => {
@@ -164,6 +187,7 @@ async fn accept_loop(
     listener: TcpListener,
     limit: Arc<Semaphore>,
     ctx: Arc<NodeContext>,
+    security: Option<Arc<Security>>,
     limit_name: &'static str,
 ) {
     loop {
@@ -181,13 +205,14 @@ async fn accept_loop(
             continue;
         };
         let ctx = ctx.clone();
+        let security = security.clone();
         tokio::spawn(async move {
             let stats = &ctx.service_stats;
             stats.client_connections.fetch_add(1, Ordering::Relaxed);
             stats
                 .client_connections_opened
                 .fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = serve_connection(stream, &ctx).await {
+            if let Err(e) = serve_connection(stream, peer.ip(), &ctx, security.as_ref()).await {
                 tracing::debug!(%peer, "connection closed: {e}");
             }
             stats.client_connections.fetch_sub(1, Ordering::Relaxed);
@@ -316,7 +341,12 @@ impl From<std::io::Error> for ConnError {
 
 /// Serves one client connection: read a frame, answer it, repeat. Framing errors close the
 /// connection without a reply.
-async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<(), ConnError> {
+async fn serve_connection(
+    mut stream: TcpStream,
+    peer: IpAddr,
+    ctx: &NodeContext,
+    security: Option<&Arc<Security>>,
+) -> Result<(), ConnError> {
     let _ = stream.set_nodelay(true);
     let (reader, mut writer) = stream.split();
     // Buffered so that a small request costs one read call, header and body together.
@@ -325,6 +355,7 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
     let mut body: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut inflated: Vec<u8> = Vec::new();
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut auth = ConnAuth::default();
     loop {
         match reader.read_exact(&mut header).await {
             Ok(_) => {}
@@ -342,7 +373,12 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             ProtoType::Info => {
                 let start = out.len();
                 out.extend_from_slice(&[0u8; PROTO_HEADER_SIZE]);
-                aerie_info::handle(ctx, &body, &mut out);
+                match security {
+                    None => aerie_info::handle(ctx, &body, &mut out),
+                    Some(sec) => aerie_info::handle_checked(ctx, &body, &mut out, &mut |n, a| {
+                        sec.check_info(&mut auth, peer, n, a)
+                    }),
+                }
                 let size = (out.len() - start - PROTO_HEADER_SIZE) as u64;
                 if let Some(dst) = out.get_mut(start..start + PROTO_HEADER_SIZE) {
                     dst.copy_from_slice(&ProtoHeader::encode(ProtoType::Info, size));
@@ -350,8 +386,13 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             }
             ProtoType::Msg => {
                 let started = Instant::now();
+                if security.is_some_and(|sec| {
+                    !crate::security_setup::authorize_msg(sec, &mut auth, peer, &body, &mut out)
+                }) {
+                    // Refused: `out` holds the reply.
+                }
                 // Clustering: proxy to the partition's master, or replicate a write.
-                if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
+                else if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
                     if let Dispatched::Stream(job) =
                         aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
                     {
@@ -373,6 +414,13 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                         "compressed frame does not hold a message".into(),
                     ));
                 }
+                if security.is_some_and(|sec| {
+                    !crate::security_setup::authorize_msg(sec, &mut auth, peer, &inflated, &mut out)
+                }) {
+                    writer.write_all(&out).await?;
+                    out.clear();
+                    continue;
+                }
                 let compress_reply = inflated
                     .get(1)
                     .is_some_and(|i1| i1 & info1::COMPRESS_RESPONSE != 0)
@@ -393,6 +441,19 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     stream_reply(&mut writer, *job, &mut out, compress_reply).await?;
                 }
                 ctx.latencies.record(&inflated, started);
+            }
+            ProtoType::Admin if security.is_some() => {
+                if let Some(sec) = security {
+                    crate::security_setup::admin(
+                        sec,
+                        &mut auth,
+                        peer,
+                        &body,
+                        &mut out,
+                        &ctx.cluster,
+                    )
+                    .await;
+                }
             }
             ProtoType::Admin => {
                 let command = body.get(2).copied().unwrap_or(0);

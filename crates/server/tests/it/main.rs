@@ -21,6 +21,8 @@ mod namespace_expiry_eviction;
 mod nemesis;
 mod scan_during_writes;
 mod scan_query_official_client;
+mod security_access;
+mod security_cluster;
 mod sindex_restart;
 mod sindex_sources_official_client;
 mod storage_corruption;
