@@ -6,6 +6,7 @@ mod background_job_official_client;
 mod bench_e2e;
 mod bench_server_gone;
 mod cdt_server82_ops;
+mod cli_clap;
 mod cluster_failover;
 mod cluster_split;
 mod config_aerospike81;
