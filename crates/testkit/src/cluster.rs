@@ -23,7 +23,8 @@ pub struct NodeSpec {
 #[derive(Debug)]
 pub struct TestCluster {
     bin: PathBuf,
-    namespaces: String,
+    /// Node `i`'s namespace stanzas (a node added later takes the first node's).
+    namespaces: Vec<String>,
     specs: Vec<NodeSpec>,
     nodes: Vec<Option<ServerProcess>>,
 }
@@ -65,10 +66,23 @@ impl TestCluster {
     /// As [`start`](Self::start).
     #[must_use]
     pub fn start_at(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &str) -> Self {
+        let each = vec![namespaces.to_owned(); ips.len()];
+        Self::start_each(bin, ips, &each)
+    }
+
+    /// [`start_at`](Self::start_at) with node `i`'s own namespace stanzas `namespaces[i]`
+    /// (a rack id per node, say).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start), or when the two lists differ in length.
+    #[must_use]
+    pub fn start_each(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &[String]) -> Self {
+        assert_eq!(ips.len(), namespaces.len(), "one namespace text per node");
         let n = ips.len();
         let mut c = TestCluster {
             bin: bin.into(),
-            namespaces: namespaces.to_owned(),
+            namespaces: namespaces.to_vec(),
             specs: Vec::new(),
             nodes: Vec::new(),
         };
@@ -116,7 +130,10 @@ impl TestCluster {
             spec.node_id,
             spec.fabric_port,
             spec.heartbeat_port,
-            self.namespaces,
+            self.namespaces
+                .get(i)
+                .or(self.namespaces.first())
+                .map_or("", String::as_str),
             ip = spec.ip,
         )
     }
