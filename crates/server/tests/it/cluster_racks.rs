@@ -71,6 +71,13 @@ async fn a_whole_rack_killed_loses_no_acknowledged_write() {
             info(addr, "rack-ids").expect("rack-ids"),
             format!("{NS}:{}", rack_of(i))
         );
+        let config = info(addr, &format!("get-config:context=namespace;id={NS}")).expect("config");
+        assert!(
+            config
+                .split(';')
+                .any(|kv| kv == format!("rack-id={}", rack_of(i))),
+            "{config}"
+        );
         let racks = info(addr, "racks:").expect("racks:");
         let id = |j: usize| format!("{:X}", cluster.spec(j).node_id);
         assert_eq!(
