@@ -15,6 +15,7 @@ use aerie_namespace::Registry;
 use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
+use aerie_transaction::tsvc::{self, Origin};
 use aerie_transaction::{Dispatched, Step, StreamJob};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -275,13 +276,10 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             }
             ProtoType::Msg => {
                 let started = Instant::now();
-                // Clustering: proxy to the partition's master, or replicate a write.
-                if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
-                    if let Dispatched::Stream(job) =
-                        aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
-                    {
-                        stream_reply(&mut writer, *job, &mut out, false).await?;
-                    }
+                if let Dispatched::Stream(job) =
+                    tsvc::process(&ctx.cluster.tsvc(), &body, Origin::Client, &mut out).await
+                {
+                    stream_reply(&mut writer, *job, &mut out, false).await?;
                 }
                 ctx.latencies.record(&body, started);
             }
@@ -304,13 +302,8 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     && inflated.len() >= MSG_HEADER_SIZE;
                 let mut plain = Vec::new();
                 let target = if compress_reply { &mut plain } else { &mut out };
-                // Clustering: proxy to the partition's master, or replicate a write.
                 let streamed =
-                    if !ctx.cluster.is_alone() && ctx.cluster.handle_msg(&inflated, target).await {
-                        Dispatched::Complete
-                    } else {
-                        aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target)
-                    };
+                    tsvc::process(&ctx.cluster.tsvc(), &inflated, Origin::Client, target).await;
                 if compress_reply && !plain.is_empty() {
                     compress::deflate_frame(&plain, &mut out)?;
                 }

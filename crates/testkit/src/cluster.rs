@@ -26,7 +26,11 @@ pub struct TestCluster {
     namespaces: String,
     specs: Vec<NodeSpec>,
     nodes: Vec<Option<ServerProcess>>,
+    heartbeat_interval_ms: u32,
 }
+
+/// Heartbeat interval of the nodes [`TestCluster::start`] makes.
+pub const HEARTBEAT_INTERVAL_MS: u32 = 100;
 
 /// A port free for both TCP and UDP on 127.0.0.1 at the time of the call.
 pub fn free_port() -> io::Result<u16> {
@@ -65,12 +69,30 @@ impl TestCluster {
     /// As [`start`](Self::start).
     #[must_use]
     pub fn start_at(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &str) -> Self {
+        Self::start_with(bin, ips, namespaces, HEARTBEAT_INTERVAL_MS)
+    }
+
+    /// [`start_at`](Self::start_at) with a heartbeat interval of `heartbeat_interval_ms`
+    /// (failure detection and the quiet period before a member list is acted on scale with
+    /// it).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    #[must_use]
+    pub fn start_with(
+        bin: impl Into<PathBuf>,
+        ips: &[Ipv4Addr],
+        namespaces: &str,
+        heartbeat_interval_ms: u32,
+    ) -> Self {
         let n = ips.len();
         let mut c = TestCluster {
             bin: bin.into(),
             namespaces: namespaces.to_owned(),
             specs: Vec::new(),
             nodes: Vec::new(),
+            heartbeat_interval_ms,
         };
         for &ip in ips {
             c.specs.push(c.new_spec(ip));
@@ -111,11 +133,12 @@ impl TestCluster {
              network {{\n    service {{\n        address {ip}\n    }}\n\
              \x20   fabric {{\n        address {ip}\n        port {}\n    }}\n\
              \x20   heartbeat {{\n        mode mesh\n        address {ip}\n        port {}\n{seeds}\
-             \x20       interval 100\n        timeout 10\n    }}\n\
+             \x20       interval {}\n        timeout 10\n    }}\n\
              \x20   http {{\n        enabled false\n    }}\n}}\n{}",
             spec.node_id,
             spec.fabric_port,
             spec.heartbeat_port,
+            self.heartbeat_interval_ms,
             self.namespaces,
             ip = spec.ip,
         )

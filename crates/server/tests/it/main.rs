@@ -7,6 +7,7 @@ mod bench_e2e;
 mod bench_server_gone;
 mod cdt_server82_ops;
 mod cluster_failover;
+mod cluster_replica_unreachable;
 mod cluster_split;
 mod exp_filters_and_ops;
 mod geo_query_official_client;
