@@ -2,23 +2,25 @@
 //!
 //! **Owns:** membership (chitchat gossip on the heartbeat port, see [`membership`]), the
 //! per-namespace partition map computed from the member list ([`placement`]), the fabric
-//! between nodes ([`fabric`]): proxying requests to a partition's master, synchronous
-//! replication of writes to the replicas, and migrations of partitions to new owners
-//! ([`migrate`]) with newest-wins merging ([`image`]).
+//! between nodes ([`fabric`]) and what travels on it: proxied requests and replica writes
+//! for the transaction layer ([`seam`]), and migrations of partitions to new owners
+//! ([`migrate`]) with newest-wins merging (`aerie_transaction::image`).
 //!
-//! **Does not own:** what a command does to a record (the transaction crate) nor the info
-//! answers' formats (the info crate reads [`Cluster`]'s state).
+//! **Does not own:** what a command does to a record, nor when a write is acknowledged:
+//! the transaction crate's pipeline (`aerie_transaction::tsvc`) decides, and this crate
+//! implements its seam traits (`PartitionOwner`, `Replicator`, `Proxy`) with I/O only.
+//! The dependency points from here to the transaction crate, so the rules stay in one place.
+//! Nor does it own the info answers' formats (the info crate reads [`Cluster`]'s state).
 //!
 //! Clustering runs when the `heartbeat` stanza lists at least one `mesh-seed-address-port`;
 //! otherwise the node is a one-node cluster and nothing here touches the request path.
 
-mod batch;
 pub mod fabric;
-pub mod image;
+pub use aerie_transaction::image;
 pub mod membership;
 mod migrate;
 pub mod placement;
-mod route;
+mod seam;
 pub mod sim;
 pub mod smd;
 
@@ -128,7 +130,13 @@ pub struct Cluster {
     fill: HashMap<Vec<u8>, Arc<migrate::FillState>>,
     /// System metadata log (index definitions, UDF modules, truncates).
     smd: smd::Smd,
+    /// `transaction-max-ms`: bounds proxied requests' replica writes when the client sent
+    /// no timeout.
+    transaction_max_ms: u32,
 }
+
+/// `transaction-max-ms` of a one-node cluster built without a config.
+const DEFAULT_TRANSACTION_MAX_MS: u32 = 1_000;
 
 /// Partitions migrated at once per node.
 pub const MIGRATE_CONCURRENCY: usize = 4;
@@ -140,6 +148,7 @@ impl Cluster {
         me: Member,
         registry: Arc<Registry>,
         fabric: fabric::FabricClient,
+        transaction_max_ms: u32,
     ) -> Self {
         Cluster {
             node_id,
@@ -158,6 +167,7 @@ impl Cluster {
                 .collect(),
             smd: smd::Smd::default(),
             registry,
+            transaction_max_ms,
         }
     }
 
@@ -175,6 +185,7 @@ impl Cluster {
             me,
             registry,
             fabric::FabricClient::default(),
+            DEFAULT_TRANSACTION_MAX_MS,
         ))
     }
 
@@ -188,7 +199,20 @@ impl Cluster {
     ) -> Result<Arc<Self>, String> {
         let hb = &config.network.heartbeat;
         if hb.mesh_seeds.is_empty() {
-            return Ok(Self::single(node_id, service, registry));
+            let me = Member {
+                node_id,
+                service,
+                fabric: String::new(),
+                racks: own_racks(&registry),
+            };
+            return Ok(Arc::new(Self::new(
+                node_id,
+                false,
+                me,
+                registry,
+                fabric::FabricClient::default(),
+                config.service.transaction_max_ms,
+            )));
         }
         if hb.mode != aerie_config::HeartbeatMode::Mesh {
             return Err("heartbeat mode multicast is not supported; use mode mesh".to_owned());
@@ -228,8 +252,15 @@ impl Cluster {
                 owners: vec![Vec::new(); aerie_record::N_PARTITIONS],
             });
         }
-        let cluster = Arc::new(Self::new(node_id, true, me, registry, client));
-        tokio::spawn(route::serve_fabric(listener, cluster.clone()));
+        let cluster = Arc::new(Self::new(
+            node_id,
+            true,
+            me,
+            registry,
+            client,
+            config.service.transaction_max_ms,
+        ));
+        tokio::spawn(seam::serve_fabric(listener, cluster.clone()));
         let info = membership::SelfInfo {
             node_id,
             service,

@@ -70,6 +70,13 @@ impl<'b> MsgWriter<'b> {
         self.n_ops += 1;
     }
 
+    /// Appends a complete message encoded earlier (its field and op counts already set),
+    /// e.g. a batch row's reply held back until the row's replicas answered.
+    pub fn append_message(&mut self, msg: &[u8]) {
+        self.seal_msg();
+        self.buf.extend_from_slice(msg);
+    }
+
     /// Appends raw bytes to the current message (an op value announced by `op_header`).
     pub fn extend(&mut self, b: &[u8]) {
         self.buf.extend_from_slice(b);

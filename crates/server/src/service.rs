@@ -17,6 +17,7 @@ use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
 use aerie_security::{ConnAuth, Security};
+use aerie_transaction::tsvc::{self, Origin};
 use aerie_transaction::{Dispatched, Route, Step, StreamJob};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -277,26 +278,28 @@ impl StoragePool {
     }
 }
 
-/// Dispatches one message, on the storage pool when [`aerie_transaction::route`] says so.
-/// `msg` and `out` are lent to the pool thread and given back.
+/// Runs one message through the transaction pipeline ([`tsvc::process`]), on the storage pool
+/// when [`aerie_transaction::route`] says so. `msg` and `out` are lent to the pool thread and
+/// given back.
 async fn dispatch_msg(
-    ctx: &NodeContext,
+    ctx: &Arc<NodeContext>,
     pool: &StoragePool,
     msg: &mut Vec<u8>,
     out: &mut Vec<u8>,
 ) -> Result<(Dispatched, Route), ConnError> {
     let route = aerie_transaction::route(&ctx.registry, msg);
     if route == Route::Inline {
-        return Ok((
-            aerie_transaction::dispatch_streaming(&ctx.registry, msg, out),
-            route,
-        ));
+        let d = tsvc::process(&ctx.cluster.tsvc(), msg, Origin::Client, out).await;
+        return Ok((d, route));
     }
-    let registry = ctx.registry.clone();
+    let c = ctx.clone();
+    let handle = tokio::runtime::Handle::current();
     let (m, mut o) = (std::mem::take(msg), std::mem::take(out));
     let (m, o, d) = pool
         .run(move || {
-            let d = aerie_transaction::dispatch_streaming(&registry, &m, &mut o);
+            // A pool thread may wait here: for the device, and for replica acknowledgements
+            // (bounded by the transaction's deadline).
+            let d = handle.block_on(tsvc::process(&c.cluster.tsvc(), &m, Origin::Client, &mut o));
             (m, o, d)
         })
         .await?;
@@ -489,15 +492,11 @@ async fn serve_connection(
                     !crate::security_setup::authorize_msg(sec, &mut auth, peer, &body, &mut out)
                 }) {
                     // Refused: `out` holds the reply.
-                }
-                // Clustering: proxy to the partition's master, or replicate a write.
-                else if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
-                    if let (Dispatched::Stream(job), route) =
-                        dispatch_msg(ctx, pool, &mut body, &mut out).await?
-                    {
-                        let pool = (route == Route::Storage).then_some(pool);
-                        stream_reply(&mut writer, *job, &mut out, false, pool).await?;
-                    }
+                } else if let (Dispatched::Stream(job), route) =
+                    dispatch_msg(ctx, pool, &mut body, &mut out).await?
+                {
+                    let pool = (route == Route::Storage).then_some(pool);
+                    stream_reply(&mut writer, *job, &mut out, false, pool).await?;
                 }
                 ctx.latencies.record(&body, started);
             }
@@ -527,13 +526,7 @@ async fn serve_connection(
                     && inflated.len() >= MSG_HEADER_SIZE;
                 let mut plain = Vec::new();
                 let target = if compress_reply { &mut plain } else { &mut out };
-                // Clustering: proxy to the partition's master, or replicate a write.
-                let (streamed, route) =
-                    if !ctx.cluster.is_alone() && ctx.cluster.handle_msg(&inflated, target).await {
-                        (Dispatched::Complete, Route::Inline)
-                    } else {
-                        dispatch_msg(ctx, pool, &mut inflated, target).await?
-                    };
+                let (streamed, route) = dispatch_msg(ctx, pool, &mut inflated, target).await?;
                 if compress_reply && !plain.is_empty() {
                     compress::deflate_frame(&plain, &mut out)?;
                 }

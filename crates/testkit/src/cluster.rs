@@ -32,7 +32,11 @@ pub struct TestCluster {
     /// User and client-side password hash the harness logs in with on a `security { }`
     /// cluster, before its own info commands.
     login: Option<(String, String)>,
+    heartbeat_interval_ms: u32,
 }
+
+/// Heartbeat interval of the nodes [`TestCluster::start`] makes.
+pub const HEARTBEAT_INTERVAL_MS: u32 = 100;
 
 /// A port free for both TCP and UDP on 127.0.0.1 at the time of the call.
 pub fn free_port() -> io::Result<u16> {
@@ -71,7 +75,14 @@ impl TestCluster {
     /// As [`start`](Self::start).
     #[must_use]
     pub fn start_at(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &str) -> Self {
-        Self::start_inner(bin.into(), ips, &[namespaces.to_owned()], &[], None)
+        Self::start_inner(
+            bin.into(),
+            ips,
+            &[namespaces.to_owned()],
+            &[],
+            None,
+            HEARTBEAT_INTERVAL_MS,
+        )
     }
 
     /// [`start`](Self::start) for a configuration with `security { }`: the harness logs in as
@@ -96,6 +107,7 @@ impl TestCluster {
             &[config.to_owned()],
             &[],
             login,
+            HEARTBEAT_INTERVAL_MS,
         )
     }
 
@@ -112,7 +124,14 @@ impl TestCluster {
         namespaces: &str,
         envs: &[(&str, &str)],
     ) -> Self {
-        Self::start_inner(bin.into(), ips, &[namespaces.to_owned()], envs, None)
+        Self::start_inner(
+            bin.into(),
+            ips,
+            &[namespaces.to_owned()],
+            envs,
+            None,
+            HEARTBEAT_INTERVAL_MS,
+        )
     }
 
     /// [`start_at`](Self::start_at) with node `i`'s own namespace stanzas `namespaces[i]`
@@ -124,7 +143,38 @@ impl TestCluster {
     #[must_use]
     pub fn start_each(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &[String]) -> Self {
         assert_eq!(ips.len(), namespaces.len(), "one namespace text per node");
-        Self::start_inner(bin.into(), ips, namespaces, &[], None)
+        Self::start_inner(
+            bin.into(),
+            ips,
+            namespaces,
+            &[],
+            None,
+            HEARTBEAT_INTERVAL_MS,
+        )
+    }
+
+    /// [`start_at`](Self::start_at) with a heartbeat interval of `heartbeat_interval_ms`
+    /// (failure detection and the quiet period before a member list is acted on scale with
+    /// it).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    #[must_use]
+    pub fn start_with(
+        bin: impl Into<PathBuf>,
+        ips: &[Ipv4Addr],
+        namespaces: &str,
+        heartbeat_interval_ms: u32,
+    ) -> Self {
+        Self::start_inner(
+            bin.into(),
+            ips,
+            &[namespaces.to_owned()],
+            &[],
+            None,
+            heartbeat_interval_ms,
+        )
     }
 
     /// `namespaces` holds one text per node, or one for all.
@@ -134,6 +184,7 @@ impl TestCluster {
         namespaces: &[String],
         envs: &[(&str, &str)],
         login: Option<(String, String)>,
+        heartbeat_interval_ms: u32,
     ) -> Self {
         let n = ips.len();
         let mut c = TestCluster {
@@ -146,6 +197,7 @@ impl TestCluster {
             specs: Vec::new(),
             nodes: Vec::new(),
             login,
+            heartbeat_interval_ms,
         };
         for &ip in ips {
             c.specs.push(c.new_spec(ip));
@@ -186,11 +238,12 @@ impl TestCluster {
              network {{\n    service {{\n        address {ip}\n    }}\n\
              \x20   fabric {{\n        address {ip}\n        port {}\n    }}\n\
              \x20   heartbeat {{\n        mode mesh\n        address {ip}\n        port {}\n{seeds}\
-             \x20       interval 100\n        timeout 10\n    }}\n\
+             \x20       interval {}\n        timeout 10\n    }}\n\
              \x20   http {{\n        enabled false\n    }}\n}}\n{}",
             spec.node_id,
             spec.fabric_port,
             spec.heartbeat_port,
+            self.heartbeat_interval_ms,
             self.namespaces
                 .get(i)
                 .or(self.namespaces.first())

@@ -7,16 +7,24 @@
 //! attributes); else `u8 info1`, then `u8 info2 · u8 info3` if INFO, `u8 info4` if INFO4,
 //! `u16 generation` if GEN, `u32 ttl` if TTL, then `u16 field count · u16 op count`, fields
 //! and ops as in a single command.
+//!
+//! This is the one decoder of batch rows. Rows run here, in order, on this node. In a
+//! cluster, a writing row whose partition has other owners holds its reply back: its
+//! replica image and reply go into a [`Pending`] that [`crate::rw_request::run`] completes
+//! once the replicas answered (a row they did not acknowledge answers TIMEOUT).
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aerie_namespace::Registry;
 use aerie_proto::msg::{field, info2};
-use aerie_proto::{Msg, MsgHeader, MsgWriter, ProtoType, ResultCode};
+use aerie_proto::{Msg, MsgHeader, MsgWriter, ProtoType, ResultCode, PROTO_HEADER_SIZE};
 use aerie_record::{Digest, DIGEST_SIZE};
 
+use crate::partition::PartitionOwner;
 use crate::reply;
+use crate::request::Request;
+use crate::rw_request::{Pending, Respond, Write};
 
 const ROW_REPEAT: u8 = 0x01;
 const ROW_INFO: u8 = 0x02;
@@ -59,23 +67,57 @@ fn row_kind(msg: &Msg<'_>) -> RowKind {
     }
 }
 
-/// Executes a batch request and appends every reply frame to `out`.
-pub fn execute(registry: &Registry, parent: &Msg<'_>, out: &mut Vec<u8>) {
+/// Writing rows held back until their replicas answer.
+#[derive(Debug, Default)]
+struct Held {
+    images: Vec<u8>,
+    writes: Vec<Write>,
+    replies: Vec<u8>,
+    rows: Vec<(u32, std::ops::Range<usize>)>,
+}
+
+/// Executes a batch request and appends every reply frame to `out`; returns the rows still
+/// waiting on replicas, if any (the stream's last message is then left to
+/// [`crate::rw_request::run`]).
+pub(crate) fn execute<P: PartitionOwner>(
+    registry: &Registry,
+    owner: &P,
+    parent: &Msg<'_>,
+    deadline: Instant,
+    out: &mut Vec<u8>,
+) -> Option<Pending> {
     let Some(data) = parent.fields.get(field::BATCH_INDEX) else {
-        return reply::stream_end(out, ResultCode::Parameter);
+        reply::stream_end(out, ResultCode::Parameter);
+        return None;
     };
-    let final_rc = match run_rows(registry, parent, data, out) {
+    let mut held = Held::default();
+    let final_rc = match run_rows(registry, owner, parent, data, out, &mut held) {
         Ok(rc) => rc,
         Err(rc) => rc,
     };
-    reply::stream_end(out, final_rc);
+    if held.writes.is_empty() {
+        reply::stream_end(out, final_rc);
+        return None;
+    }
+    Some(Pending {
+        images: held.images,
+        writes: held.writes,
+        respond: Respond::Batch {
+            replies: held.replies,
+            rows: held.rows,
+            final_rc,
+        },
+        deadline,
+    })
 }
 
-fn run_rows(
+fn run_rows<P: PartitionOwner>(
     registry: &Registry,
+    owner: &P,
     parent: &Msg<'_>,
     data: &[u8],
     out: &mut Vec<u8>,
+    held: &mut Held,
 ) -> Result<ResultCode, ResultCode> {
     let (count_b, rest) = data.split_first_chunk::<4>().ok_or(ResultCode::Parameter)?;
     let n_rows = u32::from_be_bytes(*count_b);
@@ -110,14 +152,13 @@ fn run_rows(
         let msg = prev.as_ref().ok_or(ResultCode::Parameter)?;
         let observer = ROW_OBSERVER.get();
         let started = observer.map(|_| Instant::now());
-        let rc = crate::execute_record(
-            registry,
-            msg,
-            Some(&digest),
-            parent_filter.as_ref(),
-            &mut w,
-            index,
-        );
+        let rc = match Request::new(registry, msg, Some(&digest), parent_filter.as_ref()) {
+            Ok(req) => run_row(owner, &req, index, &mut w, held),
+            Err(rc) => {
+                reply::header_only(&mut w, rc, 0, 0, index);
+                rc
+            }
+        };
         if let (Some(observe), Some(started)) = (observer, started) {
             let ns = msg.fields.get(field::NAMESPACE).unwrap_or_default();
             observe(ns, row_kind(msg), started.elapsed());
@@ -168,6 +209,40 @@ pub fn for_each_row(
         }
     }
     Ok(())
+}
+
+/// Runs one row. A writing row whose partition has other owners runs with an image sink and
+/// its reply goes to `held` when it produced an image; every other reply goes straight
+/// into `w`.
+fn run_row<P: PartitionOwner>(
+    owner: &P,
+    req: &Request<'_>,
+    index: u32,
+    w: &mut MsgWriter<'_>,
+    held: &mut Held,
+) -> ResultCode {
+    let Some(pid) = crate::tsvc::replicated_partition(owner, req) else {
+        return crate::execute_request(req, w, index, true, None);
+    };
+    let mark = held.images.len();
+    let mut side = Vec::new();
+    let mut sw = MsgWriter::begin(&mut side, ProtoType::Msg);
+    let rc = crate::execute_request(req, &mut sw, index, true, Some(&mut held.images));
+    sw.finish();
+    let msg = side.get(PROTO_HEADER_SIZE..).unwrap_or_default();
+    if held.images.len() > mark {
+        held.writes.push(Write {
+            ns: req.ns.clone(),
+            pid,
+            image: mark..held.images.len(),
+        });
+        let start = held.replies.len();
+        held.replies.extend_from_slice(msg);
+        held.rows.push((index, start..held.replies.len()));
+    } else {
+        w.append_message(msg);
+    }
+    rc
 }
 
 /// Decodes a full (non-repeat) row's attributes, fields and ops.

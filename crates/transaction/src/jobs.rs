@@ -374,7 +374,7 @@ impl RecordAction for OpsAction {
         req.set = set;
         let mut out = Vec::new();
         let mut w = MsgWriter::begin(&mut out, ProtoType::Msg);
-        let rc = crate::write::execute(&req, &mut w, 0);
+        let rc = crate::write_master::execute(&req, &mut w, 0, None);
         match rc {
             ResultCode::Ok => Outcome::Succeeded,
             ResultCode::FilteredOut => Outcome::Filtered,

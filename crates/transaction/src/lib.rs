@@ -1,12 +1,20 @@
 //! Transactions: what each client command does to records, and the reply it gets.
 //!
-//! `dispatch` takes one decoded `as_msg` body and appends the complete reply frame(s) to an
-//! output buffer. Single-record reads and writes (`read`, `write`), batches (`batch`) and the
-//! shared reply helpers (`reply`) each have their own module, after aerospike-server
-//! `as/src/base/thr_tsvc.c`, `as/src/transaction/{read,write,delete}.c` and
-//! `as/src/base/batch.c`.
+//! Every client `as_msg` enters at [`tsvc::process`], which runs the pipeline named after
+//! aerospike-server's phases: `tsvc` (parse once, reserve the partition or proxy), `read` /
+//! `write_master` / `udf_apply` (the command under its partition lock, replica images encoded
+//! there), `rw_request` (ship the images to the other owners and wait), respond. Batches
+//! (`batch`), scans and queries (`scan`, `query`) and background jobs (`jobs`) have their own
+//! modules, after `as/src/base/{thr_tsvc,batch}.c` and `as/src/transaction/*`.
 //!
-//! Every command runs synchronously under its partition's lock; nothing here awaits.
+//! **Owns:** the decisions — serve here or proxy, replicate to whom, what an unanswered
+//! replica means for the client. **Does not own:** the I/O between nodes. The cluster crate
+//! implements the seam traits defined here ([`PartitionOwner`], [`Replicator`], [`Proxy`]),
+//! so dependencies keep pointing from the cluster crate to this one and every rule of the
+//! pipeline reads in one place.
+//!
+//! Commands run synchronously under their partition's lock; only the replica and proxy
+//! phases await, and never with a lock held.
 
 // hot path: every client command passes through this crate.
 
@@ -15,19 +23,29 @@ mod batch;
 pub use batch::{for_each_row as for_each_batch_row, set_row_observer, RowKind, RowObserver};
 mod cdt_ops;
 mod exp_ops;
+pub mod image;
 pub mod jobs;
+pub mod partition;
+pub mod proxy;
 mod query;
 mod read;
+pub mod replica_write;
 mod reply;
 mod request;
+pub mod rw_request;
 mod scan;
+pub mod tsvc;
 mod udf_apply;
 mod udf_job;
-mod write;
+mod write_master;
+
+pub use partition::PartitionOwner;
+pub use proxy::Proxy;
+pub use replica_write::Replicator;
 
 use aerie_namespace::Registry;
 use aerie_proto::msg::{field, info1};
-use aerie_proto::{Msg, MsgWriter, ProtoType, ResultCode};
+use aerie_proto::{Msg, MsgWriter, ResultCode};
 
 pub use request::Request;
 pub use scan::{Step, StreamJob};
@@ -84,8 +102,10 @@ pub fn dispatch(registry: &Registry, body: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Executes one `as_msg` request body. Single-record commands and batches append their whole
-/// reply to `out`; scans and queries return a job that streams theirs.
+/// Executes one `as_msg` request body on a node without a cluster ([`tsvc::Standalone`]):
+/// the same phases as [`tsvc::process`], none of which awaits there. Single-record commands
+/// and batches append their whole reply to `out`; scans and queries return a job that
+/// streams theirs.
 pub fn dispatch_streaming(registry: &Registry, body: &[u8], out: &mut Vec<u8>) -> Dispatched {
     let msg = match Msg::parse(body) {
         Ok(m) => m,
@@ -95,51 +115,44 @@ pub fn dispatch_streaming(registry: &Registry, body: &[u8], out: &mut Vec<u8>) -
             return Dispatched::Complete;
         }
     };
-    if msg.header.info1 & info1::BATCH != 0 || msg.fields.has(field::BATCH_INDEX) {
-        batch::execute(registry, &msg, out);
-        return Dispatched::Complete;
+    let deadline = std::time::Instant::now();
+    match tsvc::front(
+        registry,
+        &tsvc::Standalone,
+        &msg,
+        tsvc::Origin::Client,
+        deadline,
+        out,
+    ) {
+        tsvc::Next::Done(d) => d,
+        // A lone node neither proxies nor replicates.
+        tsvc::Next::Proxy(_) | tsvc::Next::Replicate(_) => {
+            debug_assert!(false, "a standalone node proxied or replicated");
+            Dispatched::Complete
+        }
     }
-    if !msg.fields.has(field::DIGEST) && !msg.fields.has(field::KEY) {
-        // Scans and queries arrive without a digest.
-        return match scan::start(registry, &msg, out) {
-            Some(job) => Dispatched::Stream(Box::new(job)),
-            None => Dispatched::Complete,
-        };
-    }
-    let mut w = MsgWriter::begin(out, ProtoType::Msg);
-    execute_record(registry, &msg, None, None, &mut w, 0);
-    w.finish();
-    Dispatched::Complete
 }
 
-/// Runs one single-record command (a plain request or a batch row) and writes exactly one
-/// reply message into `w`. `digest` overrides the digest field (batch rows carry it apart).
-/// Returns the result code sent.
-pub(crate) fn execute_record(
-    registry: &Registry,
-    msg: &Msg<'_>,
-    digest: Option<&aerie_record::Digest>,
-    parent_filter: Option<&aerie_exp::Filter>,
+/// Runs one validated single-record command (a plain request or a batch row) and writes
+/// exactly one reply message into `w`; returns the result code sent. With `images`, a write
+/// appends its replica image there under the partition lock.
+pub(crate) fn execute_request(
+    req: &Request<'_>,
     w: &mut MsgWriter<'_>,
     batch_index: u32,
+    in_batch: bool,
+    images: Option<&mut Vec<u8>>,
 ) -> ResultCode {
-    let req = match Request::new(registry, msg, digest, parent_filter) {
-        Ok(r) => r,
-        Err(rc) => {
-            reply::header_only(w, rc, 0, 0, batch_index);
-            return rc;
-        }
-    };
-    if msg.fields.has(field::UDF_FUNCTION) {
-        // Batch rows are the calls with their digest given apart.
-        let origin = match digest {
-            Some(_) => udf_apply::Origin::Batch,
-            None => udf_apply::Origin::Client,
+    if req.msg.fields.has(field::UDF_FUNCTION) {
+        let origin = if in_batch {
+            udf_apply::Origin::Batch
+        } else {
+            udf_apply::Origin::Client
         };
-        udf_apply::execute(&req, w, batch_index, origin)
+        udf_apply::execute(req, w, batch_index, origin, images)
     } else if req.is_write() {
-        write::execute(&req, w, batch_index)
+        write_master::execute(req, w, batch_index, images)
     } else {
-        read::execute(&req, w, batch_index)
+        read::execute(req, w, batch_index)
     }
 }

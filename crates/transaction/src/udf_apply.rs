@@ -22,7 +22,7 @@ use aerie_udf::{Change, RecordInput};
 
 use crate::reply;
 use crate::request::Request;
-use crate::write;
+use crate::write_master as write;
 
 /// Bin names of a UDF reply.
 const SUCCESS_BIN: &[u8] = b"SUCCESS";
@@ -110,15 +110,17 @@ impl Origin {
     }
 }
 
-/// Executes a record UDF and writes its reply message.
+/// Executes a record UDF and writes its reply message. With `images`, what the call commits
+/// is appended as a replica image while the partition lock is held.
 pub(crate) fn execute(
     req: &Request<'_>,
     w: &mut MsgWriter<'_>,
     batch_index: u32,
     origin: Origin,
+    images: Option<&mut Vec<u8>>,
 ) -> ResultCode {
     match parse_call(req.msg) {
-        Ok(call) => execute_call(req, &call, w, batch_index, origin),
+        Ok(call) => execute_call(req, &call, w, batch_index, origin, images),
         Err(rc) => fail(req, w, batch_index, rc, origin),
     }
 }
@@ -130,6 +132,7 @@ pub(crate) fn execute_call(
     w: &mut MsgWriter<'_>,
     batch_index: u32,
     origin: Origin,
+    images: Option<&mut Vec<u8>>,
 ) -> ResultCode {
     let ns = req.ns;
     let stats = origin.counters(ns);
@@ -209,6 +212,9 @@ pub(crate) fn execute_call(
                 if let Err(rc) = write::remove(ns, &mut idx, &req.digest) {
                     return fail(req, w, batch_index, rc, origin);
                 }
+                if let Some(out) = images {
+                    crate::image::encode_tombstone(out, ns, &req.digest, now_ms);
+                }
             }
             (0, 0)
         }
@@ -273,10 +279,19 @@ pub(crate) fn execute_call(
                 set_id,
             };
             drop(flat);
+            // The image is taken before the data moves into the store; kept only if the
+            // store succeeds.
+            let mut image = Vec::new();
+            if images.is_some() {
+                crate::image::encode_stored(&mut image, ns, &req.digest, &meta, req.set, &data);
+            }
             match ns.store(&mut idx, req.digest, meta, data, req.set) {
                 Ok(created) => {
                     if created && set_id != NO_SET {
                         ns.sets.add_objects(set_id, 1);
+                    }
+                    if let Some(out) = images {
+                        out.extend_from_slice(&image);
                     }
                 }
                 Err(e) => return fail(req, w, batch_index, write::store_error(e), origin),

@@ -72,7 +72,7 @@ impl RecordAction for UdfAction {
         // The reply is not sent anywhere; it is written to keep the one record path.
         let mut out = Vec::new();
         let mut w = MsgWriter::begin(&mut out, ProtoType::Msg);
-        match udf_apply::execute_call(&req, &self.call, &mut w, 0, Origin::Background) {
+        match udf_apply::execute_call(&req, &self.call, &mut w, 0, Origin::Background, None) {
             ResultCode::Ok => Outcome::Succeeded,
             ResultCode::FilteredOut => Outcome::Filtered,
             ResultCode::NotFound => Outcome::Gone,

@@ -9,6 +9,7 @@ mod cdt_server82_ops;
 mod cli_clap;
 mod cluster_failover;
 mod cluster_racks;
+mod cluster_replica_unreachable;
 mod cluster_split;
 mod cluster_ten_nodes;
 mod config_aerospike81;

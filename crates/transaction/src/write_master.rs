@@ -1,9 +1,12 @@
-//! Writes: put with every exists action, operate (read, write, incr, append, prepend, touch,
-//! delete-record ops), touch and delete, with generation and TTL policies.
+//! The master's side of a write (aerospike-server `as/src/transaction/write.c`,
+//! `write_master`): put with every exists action, operate (read, write, incr, append,
+//! prepend, touch, delete-record ops), touch and delete, with generation and TTL policies.
 //!
 //! Phases, in the order a request runs: policy checks on the request alone; then, under the
 //! partition lock, existence and generation checks, applying ops to a working copy of the
-//! bins, TTL and size checks, storing; then the reply.
+//! bins, TTL and size checks, storing and, when the partition has replicas, encoding the
+//! replica image from the stored bytes; then the reply. Shipping the image is
+//! [`crate::rw_request`]'s job.
 
 use std::borrow::Cow;
 
@@ -25,12 +28,19 @@ const TTL_DONT_UPDATE: u32 = 0xFFFF_FFFE;
 /// Most bins a record may hold.
 pub(crate) const MAX_BINS: usize = 32_767;
 
-/// Executes a write-path command and writes its reply message.
-pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> ResultCode {
+/// Executes a write-path command and writes its reply message. With `images`, the record's
+/// resulting state (or a tombstone) is appended to it while the partition lock is held; a
+/// failed write that changed nothing appends nothing.
+pub fn execute(
+    req: &Request<'_>,
+    w: &mut MsgWriter<'_>,
+    batch_index: u32,
+    images: Option<&mut Vec<u8>>,
+) -> ResultCode {
     let ns = req.ns;
     // The partition lock is released when `apply` returns; a commit-to-device write is
     // acknowledged only once durable.
-    let out = match apply(req).and_then(|o| {
+    let out = match apply(req, images).and_then(|o| {
         ns.wait_commit(o.commit).map_err(store_error)?;
         Ok(o)
     }) {
@@ -82,7 +92,10 @@ struct OpResult<'a> {
 }
 
 /// Validates, applies and stores; returns the outcome or the result code to send.
-fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
+fn apply<'a>(
+    req: &Request<'a>,
+    mut images: Option<&mut Vec<u8>>,
+) -> Result<Outcome<'a>, ResultCode> {
     let ns = req.ns;
     let h = &req.msg.header;
     let respond_all = h.info2 & info2::RESPOND_ALL_OPS != 0;
@@ -130,12 +143,14 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
     } else if is_delete || h.info3 & (info3::UPDATE_ONLY | info3::REPLACE_ONLY) != 0 {
         if in_index && is_delete {
             remove(ns, &mut idx, &req.digest)?;
+            tombstone(images, ns, req, now_ms);
         }
         return Err(ResultCode::NotFound);
     }
 
     if is_delete {
         remove(ns, &mut idx, &req.digest)?;
+        tombstone(images, ns, req, now_ms);
         return Ok(Outcome {
             generation: 0,
             void_time: 0,
@@ -196,6 +211,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
         // A record left with no bins is deleted.
         if existing.is_some() || in_index {
             remove(ns, &mut idx, &req.digest)?;
+            tombstone(images, ns, req, now_ms);
         } else if !record_deleted {
             return Err(ResultCode::NotFound);
         }
@@ -243,10 +259,21 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
         set_id,
     };
     drop(bins);
-    let (new, commit) = ns
-        .store_deferred(&mut idx, req.digest, meta, data, req.set)
-        .map_err(store_error)?;
-    if new && set_id != NO_SET {
+    let mark = images.as_ref().map(|v| v.len());
+    if let Some(out) = images.as_deref_mut() {
+        crate::image::encode_stored(out, ns, &req.digest, &meta, req.set, &data);
+    }
+    let (created, commit) = match ns.store_deferred(&mut idx, req.digest, meta, data, req.set) {
+        Ok(c) => c,
+        Err(e) => {
+            // Nothing was stored, so there is nothing to replicate.
+            if let (Some(out), Some(mark)) = (images, mark) {
+                out.truncate(mark);
+            }
+            return Err(store_error(e));
+        }
+    };
+    if created && set_id != NO_SET {
         ns.sets.add_objects(set_id, 1);
     }
     Ok(Outcome {
@@ -255,6 +282,13 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
         results,
         commit,
     })
+}
+
+/// Appends the tombstone image of a record just removed (caller holds the partition lock).
+fn tombstone(images: Option<&mut Vec<u8>>, ns: &Namespace, req: &Request<'_>, now_ms: u64) {
+    if let Some(out) = images {
+        crate::image::encode_tombstone(out, ns, &req.digest, now_ms);
+    }
 }
 
 /// Request-only checks, before any lock is taken.

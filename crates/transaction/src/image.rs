@@ -1,5 +1,8 @@
-//! Record images: a record's whole state (or its absence) as shipped to replicas and during
-//! migrations, and the newest-wins rule a receiving node applies them by.
+//! Record images ("pickles" in aerospike-server `as/src/base/record.c`): a record's whole
+//! state (or its absence) as shipped to replicas and during migrations, and the newest-wins
+//! rule a receiving node applies them by. The master encodes a write's image while it still
+//! holds the partition lock ([`encode_stored`], [`encode_tombstone`]), from the very bytes it
+//! stores, so a replica write never reads the record back.
 //!
 //! Layout: `u8 ns length ‖ ns ‖ digest[20] ‖ u8 flags ‖ u16 generation ‖ u64 last-update ms ‖
 //! u32 void time ‖ u8 set length ‖ set ‖ u32 data length ‖ data` (integers big-endian), where
@@ -42,6 +45,45 @@ impl std::fmt::Display for ApplyError {
     }
 }
 
+/// Appends the image of a record being stored: `data` is the key section and bins exactly
+/// as handed to `Namespace::store`.
+pub fn encode_stored(
+    out: &mut Vec<u8>,
+    ns: &Namespace,
+    digest: &Digest,
+    meta: &RecordMeta,
+    set: &[u8],
+    data: &[u8],
+) {
+    push_head(out, ns, digest);
+    out.push(0);
+    out.extend_from_slice(&meta.generation.to_be_bytes());
+    out.extend_from_slice(&meta.last_update_ms.to_be_bytes());
+    out.extend_from_slice(&meta.void_time.to_be_bytes());
+    out.push(set.len().min(255) as u8);
+    out.extend_from_slice(set.get(..255.min(set.len())).unwrap_or_default());
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(data);
+}
+
+/// Appends the image of a record removed at `lut_ms`.
+pub fn encode_tombstone(out: &mut Vec<u8>, ns: &Namespace, digest: &Digest, lut_ms: u64) {
+    push_head(out, ns, digest);
+    out.push(FLAG_TOMBSTONE);
+    out.extend_from_slice(&0u16.to_be_bytes());
+    out.extend_from_slice(&lut_ms.to_be_bytes());
+    out.extend_from_slice(&0u32.to_be_bytes());
+    out.push(0);
+    out.extend_from_slice(&0u32.to_be_bytes());
+}
+
+fn push_head(out: &mut Vec<u8>, ns: &Namespace, digest: &Digest) {
+    let name = ns.name.as_bytes();
+    out.push(name.len().min(255) as u8);
+    out.extend_from_slice(name.get(..255.min(name.len())).unwrap_or_default());
+    out.extend_from_slice(digest);
+}
+
 /// Appends the image of `record` (None = tombstone at `tomb_lut_ms`). Record data comes through
 /// `Namespace::data`, so a device namespace reads it back from its file; a record that cannot be
 /// read (already logged there) appends nothing and answers false.
@@ -52,41 +94,28 @@ pub fn encode(
     record: Option<&Record>,
     tomb_lut_ms: u64,
 ) -> bool {
-    let start = out.len();
-    let name = ns.name.as_bytes();
-    out.push(name.len().min(255) as u8);
-    out.extend_from_slice(name.get(..255.min(name.len())).unwrap_or_default());
-    out.extend_from_slice(digest);
-    match record {
-        Some(r) => {
-            let mut buf = ReadBuf::new();
-            let Ok(data) = ns.data(r, &mut buf) else {
-                out.truncate(start);
-                return false;
-            };
-            let set = ns
-                .sets
-                .get(r.meta.set_id)
-                .map(|s| s.name.as_bytes())
-                .unwrap_or_default();
-            out.push(0);
-            out.extend_from_slice(&r.meta.generation.to_be_bytes());
-            out.extend_from_slice(&r.meta.last_update_ms.to_be_bytes());
-            out.extend_from_slice(&r.meta.void_time.to_be_bytes());
-            out.push(set.len().min(255) as u8);
-            out.extend_from_slice(set.get(..255.min(set.len())).unwrap_or_default());
-            out.extend_from_slice(&(data.data_size() as u32).to_be_bytes());
-            data.append_image_data(out);
-        }
-        None => {
-            out.push(FLAG_TOMBSTONE);
-            out.extend_from_slice(&0u16.to_be_bytes());
-            out.extend_from_slice(&tomb_lut_ms.to_be_bytes());
-            out.extend_from_slice(&0u32.to_be_bytes());
-            out.push(0);
-            out.extend_from_slice(&0u32.to_be_bytes());
-        }
-    }
+    let Some(r) = record else {
+        encode_tombstone(out, ns, digest, tomb_lut_ms);
+        return true;
+    };
+    let mut buf = ReadBuf::new();
+    let Ok(data) = ns.data(r, &mut buf) else {
+        return false;
+    };
+    let set = ns
+        .sets
+        .get(r.meta.set_id)
+        .map(|s| s.name.as_bytes())
+        .unwrap_or_default();
+    push_head(out, ns, digest);
+    out.push(0);
+    out.extend_from_slice(&r.meta.generation.to_be_bytes());
+    out.extend_from_slice(&r.meta.last_update_ms.to_be_bytes());
+    out.extend_from_slice(&r.meta.void_time.to_be_bytes());
+    out.push(set.len().min(255) as u8);
+    out.extend_from_slice(set.get(..255.min(set.len())).unwrap_or_default());
+    out.extend_from_slice(&(data.data_size() as u32).to_be_bytes());
+    data.append_image_data(out);
     true
 }
 
@@ -187,17 +216,26 @@ pub fn apply(registry: &Registry, img: &Image<'_>) -> Result<bool, ApplyError> {
 mod tests {
     use super::*;
 
+    type TestResult = Result<(), String>;
+
     fn registry() -> Registry {
         let cfg = aerie_config::Config::default();
         Registry::new(&cfg.namespaces, 1)
     }
 
+    fn first_ns(reg: &Registry) -> Result<std::sync::Arc<Namespace>, String> {
+        reg.iter().next().cloned().ok_or("no namespace".to_owned())
+    }
+
     #[test]
-    fn round_trip_and_newest_wins() {
+    fn round_trip_and_newest_wins() -> TestResult {
         let reg = registry();
-        let ns = reg.iter().next().expect("default namespace").clone();
+        let ns = first_ns(&reg)?;
         let digest = [7u8; DIGEST_SIZE];
-        let set_id = ns.sets.get_or_create(b"demo").expect("set");
+        let set_id = ns
+            .sets
+            .get_or_create(b"demo")
+            .map_err(|e| format!("{e:?}"))?;
         let rec = |generation, lut| {
             Record::new(
                 RecordMeta {
@@ -215,9 +253,9 @@ mod tests {
         let older = rec(1, 500);
         encode(&mut buf, &ns, &digest, Some(&older), 0);
         encode(&mut buf, &ns, &digest, None, 50);
-        let (a, rest) = decode(&buf).expect("first");
-        let (b, rest) = decode(rest).expect("second");
-        let (t, rest) = decode(rest).expect("third");
+        let (a, rest) = decode(&buf).ok_or("first")?;
+        let (b, rest) = decode(rest).ok_or("second")?;
+        let (t, rest) = decode(rest).ok_or("third")?;
         assert!(rest.is_empty());
         assert_eq!(
             (a.generation, a.last_update_ms, a.set),
@@ -237,9 +275,64 @@ mod tests {
         );
         let mut late = Vec::new();
         encode(&mut late, &ns, &digest, None, 1000);
-        let (t2, _) = decode(&late).expect("tombstone");
+        let (t2, _) = decode(&late).ok_or("tombstone")?;
         assert_eq!(apply(&reg, &t2), Ok(true));
         assert!(ns.partition(&digest).lock().get(&digest).is_none());
-        assert!(decode(&buf[..10]).is_none());
+        assert!(decode(buf.get(..10).unwrap_or_default()).is_none());
+        Ok(())
+    }
+
+    /// The image a master encodes from the bytes it stores equals the image of the stored
+    /// record read back: replicas get exactly what the master holds.
+    #[test]
+    fn stored_image_equals_image_read_back() -> TestResult {
+        let reg = registry();
+        let ns = first_ns(&reg)?;
+        let digest = [9u8; DIGEST_SIZE];
+        let set_id = ns.sets.get_or_create(b"s").map_err(|e| format!("{e:?}"))?;
+        let meta = RecordMeta {
+            last_update_ms: 1234,
+            void_time: 0,
+            generation: 3,
+            set_id,
+        };
+        let mut data = Vec::new();
+        Record::encode_key(&mut data, Some((3, b"key".as_slice())));
+        let mut bins = aerie_record::bins::FlatBins::default();
+        bins.set(
+            std::borrow::Cow::Borrowed(b"b".as_slice()),
+            1,
+            std::borrow::Cow::Owned(7i64.to_be_bytes().to_vec()),
+        );
+        bins.encode_into(&mut data);
+        let mut from_write = Vec::new();
+        encode_stored(&mut from_write, &ns, &digest, &meta, b"s", &data);
+        {
+            let mut idx = ns.partition(&digest).lock();
+            ns.store(&mut idx, digest, meta, data, b"s")
+                .map_err(|e| e.to_string())?;
+        }
+        let mut read_back = Vec::new();
+        let idx = ns.partition(&digest).lock();
+        assert!(encode(&mut read_back, &ns, &digest, idx.get(&digest), 0));
+        assert_eq!(from_write, read_back);
+        Ok(())
+    }
+
+    /// Arbitrary bytes never panic the decoder, and each image it accepts consumes bytes
+    /// (property test over the replica-write payload decoder, which reads peers' bytes).
+    #[test]
+    fn decode_is_total() {
+        use proptest::prelude::*;
+        proptest!(|(bytes in proptest::collection::vec(any::<u8>(), 0..256))| {
+            let mut rest = bytes.as_slice();
+            let mut steps = 0;
+            while let Some((_, r)) = decode(rest) {
+                prop_assert!(r.len() < rest.len());
+                rest = r;
+                steps += 1;
+                prop_assert!(steps <= 256);
+            }
+        });
     }
 }
