@@ -148,7 +148,22 @@ impl<'f> Ctx<'f> {
         unused: &[&str],
         stanzas: &[(&str, &'static str)],
     ) -> Result<(), ConfigError> {
-        if unused.contains(&param.key.as_str()) {
+        let key = param.key.as_str();
+        if let Some((_, _, accepted)) = unused::DEFAULT_ONLY
+            .iter()
+            .find(|(s, name, _)| *s == section && *name == key)
+        {
+            let value = param.values.join(" ");
+            if !value.eq_ignore_ascii_case(accepted) {
+                let message = format!(
+                    "'{key} {value}' is not supported by Aerie (only '{key} {accepted}' is accepted)"
+                );
+                return Err(self.invalid(param.line, message));
+            }
+            self.warn_unused_param(param);
+            return Ok(());
+        }
+        if unused.contains(&key) {
             self.warn_unused_param(param);
             return Ok(());
         }
@@ -308,7 +323,8 @@ fn parse_logging(
                 (LogTarget::File(path.to_owned()), Section::LogFile)
             }
             _ => {
-                ctx.other_stanza(inner, Section::Logging, &[], "'console {' or 'file PATH {'")?;
+                let expected = "'console {' or 'file PATH {'";
+                ctx.other_stanza(inner, Section::Logging, unused::LOGGING_STANZAS, expected)?;
                 continue;
             }
         };
@@ -366,6 +382,7 @@ fn parse_network(
                     ("heartbeat", "heartbeat {"),
                     ("fabric", "fabric {"),
                     ("info", "info {"),
+                    ("admin", "admin {"),
                     ("http", "http {"),
                 ];
                 ctx.other_param(param, Section::Network, &[], usage)?;
@@ -396,6 +413,16 @@ fn parse_network(
                 });
                 parse_endpoint(ctx, inner, info, Section::Info, unused::INFO)?;
             }
+            "admin" => {
+                ctx.no_args(inner, "admin {")?;
+                // Aerospike gives the admin port no default: a stanza without `port` opens none.
+                let admin = net.admin.get_or_insert_with(|| Endpoint {
+                    address: Endpoint::ANY_ADDRESS.to_owned(),
+                    port: 0,
+                    access_address: None,
+                });
+                parse_endpoint(ctx, inner, admin, Section::Admin, unused::ADMIN)?;
+            }
             "heartbeat" => {
                 ctx.no_args(inner, "heartbeat {")?;
                 parse_heartbeat(ctx, inner, &mut net.heartbeat)?;
@@ -405,7 +432,8 @@ fn parse_network(
                 parse_http(ctx, inner, &mut net.http)?;
             }
             _ => {
-                let expected = "'service {', 'heartbeat {', 'fabric {', 'info {' or 'http {'";
+                let expected =
+                    "'service {', 'admin {', 'heartbeat {', 'fabric {', 'info {' or 'http {'";
                 ctx.other_stanza(inner, Section::Network, &[], expected)?;
             }
         }
@@ -513,6 +541,7 @@ fn parse_http(
     stanza: &Stanza,
     http: &mut HttpConfig,
 ) -> Result<(), ConfigError> {
+    http.requested = true;
     for item in &stanza.body {
         let param = match item {
             Item::Param(param) => param,

@@ -1,6 +1,6 @@
 //! A cluster harness: N `aerie server` processes on distinct loopback ports, each with its
 //! own config (node id, fabric and heartbeat ports, every node's heartbeat port as a mesh
-//! seed), which can be killed, restarted and grown one node at a time.
+//! seed), which can be killed, paused, restarted and grown one node at a time.
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -24,6 +24,8 @@ pub struct NodeSpec {
 pub struct TestCluster {
     bin: PathBuf,
     namespaces: String,
+    /// Environment for every node's process; `{node}` in a value becomes the node's index.
+    envs: Vec<(String, String)>,
     specs: Vec<NodeSpec>,
     nodes: Vec<Option<ServerProcess>>,
     /// User and client-side password hash the harness logs in with on a `security { }`
@@ -68,7 +70,7 @@ impl TestCluster {
     /// As [`start`](Self::start).
     #[must_use]
     pub fn start_at(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &str) -> Self {
-        Self::start_inner(bin.into(), ips, namespaces, None)
+        Self::start_inner(bin.into(), ips, namespaces, &[], None)
     }
 
     /// [`start`](Self::start) for a configuration with `security { }`: the harness logs in as
@@ -87,19 +89,46 @@ impl TestCluster {
         credential: &str,
     ) -> Self {
         let login = Some((user.to_owned(), credential.to_owned()));
-        Self::start_inner(bin.into(), &vec![Ipv4Addr::LOCALHOST; n], config, login)
+        Self::start_inner(
+            bin.into(),
+            &vec![Ipv4Addr::LOCALHOST; n],
+            config,
+            &[],
+            login,
+        )
+    }
+
+    /// [`start_at`](Self::start_at) with environment variables for every node process (also
+    /// after a restart); `{node}` in a value is replaced with the node's index.
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    #[must_use]
+    pub fn start_with_env(
+        bin: impl Into<PathBuf>,
+        ips: &[Ipv4Addr],
+        namespaces: &str,
+        envs: &[(&str, &str)],
+    ) -> Self {
+        Self::start_inner(bin.into(), ips, namespaces, envs, None)
     }
 
     fn start_inner(
         bin: PathBuf,
         ips: &[Ipv4Addr],
         namespaces: &str,
+        envs: &[(&str, &str)],
         login: Option<(String, String)>,
     ) -> Self {
         let n = ips.len();
         let mut c = TestCluster {
             bin,
             namespaces: namespaces.to_owned(),
+            envs: envs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             specs: Vec::new(),
             nodes: Vec::new(),
             login,
@@ -159,11 +188,13 @@ impl TestCluster {
     fn spawn(&mut self, i: usize, fresh: bool) -> ServerProcess {
         let mut last = String::new();
         for _ in 0..5 {
-            match ServerBuilder::default()
+            let mut builder = ServerBuilder::default()
                 .bin(self.bin.clone())
-                .config(self.config(i))
-                .try_start()
-            {
+                .config(self.config(i));
+            for (k, v) in &self.envs {
+                builder = builder.env(k, v.replace("{node}", &i.to_string()));
+            }
+            match builder.try_start() {
                 Ok(p) => return p,
                 Err(e) if e.contains("Address already in use") || e.contains("failed to bind") => {
                     if fresh {
@@ -223,6 +254,39 @@ impl TestCluster {
         }
     }
 
+    /// Stops node `i` with SIGSTOP: it keeps its sockets but answers nothing (a long GC or
+    /// VM pause) until [`resume`](Self::resume).
+    ///
+    /// # Panics
+    ///
+    /// The node is not running or the signal could not be sent.
+    pub fn pause(&self, i: usize) {
+        self.signal(i, "-STOP");
+    }
+
+    /// Continues node `i` after [`pause`](Self::pause) (SIGCONT).
+    ///
+    /// # Panics
+    ///
+    /// As [`pause`](Self::pause).
+    pub fn resume(&self, i: usize) {
+        self.signal(i, "-CONT");
+    }
+
+    fn signal(&self, i: usize, sig: &str) {
+        let pid = self
+            .node(i)
+            .and_then(ServerProcess::pid)
+            .unwrap_or_else(|| panic!("node {i} is not running"));
+        // std has no signal API and this crate stays free of libc: use kill(1).
+        let ok = std::process::Command::new("kill")
+            .arg(sig)
+            .arg(pid.to_string())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig} {pid} failed");
+    }
+
     /// Starts node `i` again with its old identity.
     pub fn restart(&mut self, i: usize) {
         let p = self.spawn(i, false);
@@ -244,6 +308,18 @@ impl TestCluster {
     ///
     /// Not within `timeout`.
     pub fn wait_size(&self, n: usize, timeout: Duration) {
+        if let Err(seen) = self.try_wait_size(n, timeout) {
+            panic!("cluster did not reach size {n} within {timeout:?}: {seen}");
+        }
+    }
+
+    /// [`wait_size`](Self::wait_size) returning what the nodes last answered instead of
+    /// panicking.
+    ///
+    /// # Errors
+    ///
+    /// Not within `timeout`.
+    pub fn try_wait_size(&self, n: usize, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         loop {
             let answers: Vec<Option<(String, String)>> = self
@@ -265,12 +341,11 @@ impl TestCluster {
                 .iter()
                 .all(|a| matches!(a, Some((s, k)) if *s == want && Some(k) == first_key.as_ref()))
             {
-                return;
+                return Ok(());
             }
-            assert!(
-                Instant::now() < deadline,
-                "cluster did not reach size {n} within {timeout:?}: {answers:?}"
-            );
+            if Instant::now() >= deadline {
+                return Err(format!("{answers:?}"));
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
