@@ -76,6 +76,8 @@ pub struct BenchArgs {
     pub json: bool,
     /// Every RU read carries a filter expression that holds for the bench's own records.
     pub read_filter: bool,
+    /// `-U`/`-P`: user and client-side password hash every connection logs in with.
+    pub login: Option<std::sync::Arc<(String, String)>>,
 }
 
 impl Default for BenchArgs {
@@ -102,6 +104,7 @@ impl Default for BenchArgs {
             io_threads: None,
             json: false,
             read_filter: false,
+            login: None,
         }
     }
 }
@@ -273,6 +276,13 @@ impl BenchCli {
                 .map_err(|e| e.to_string())?,
             json: self.json,
             read_filter: self.read_filter,
+            login: match self.connect.credentials()? {
+                Some((user, password)) => Some(std::sync::Arc::new((
+                    user,
+                    aerie_security::client_hash(&password)?,
+                ))),
+                None => None,
+            },
         };
         validate(&a)?;
         Ok(a)

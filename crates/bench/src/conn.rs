@@ -76,6 +76,41 @@ impl Conn {
         })
     }
 
+    /// Connects and, with `login` (user, client-side password hash), logs in as the official
+    /// clients do on a node with security on.
+    pub async fn open(
+        addr: &str,
+        socket_timeout: Duration,
+        login: Option<&(String, String)>,
+    ) -> Result<Conn, CallError> {
+        let mut conn = Self::connect(addr, socket_timeout).await?;
+        if let Some((user, credential)) = login {
+            conn.login(user, credential).await?;
+        }
+        Ok(conn)
+    }
+
+    /// Sends an admin LOGIN and checks its result code.
+    pub async fn login(&mut self, user: &str, credential: &str) -> Result<(), CallError> {
+        use aerie_proto::admin::{command, field, write_records_frame, AdminRecord};
+        let mut record = AdminRecord::new(aerie_proto::ResultCode::Ok, command::LOGIN);
+        record.field(field::USER, user.as_bytes());
+        record.field(field::CREDENTIAL, credential.as_bytes());
+        let mut frame = Vec::new();
+        write_records_frame(&mut frame, &[record.finish()]);
+        let timeout = self.socket_timeout;
+        tokio::time::timeout(timeout, async {
+            self.stream.get_mut().write_all(&frame).await?;
+            self.read_frame(ProtoType::Admin).await?;
+            match self.body.get(1).copied() {
+                Some(0) => Ok(()),
+                rc => Err(CallError::Frame(format!("login refused with code {rc:?}"))),
+            }
+        })
+        .await
+        .map_err(|_| CallError::Timeout)?
+    }
+
     /// Sends a single-record request and returns the reply's result code.
     pub async fn call_single(&mut self, request: &[u8]) -> Result<u8, CallError> {
         let timeout = self.socket_timeout;

@@ -62,7 +62,7 @@ async fn run_async(args: &BenchArgs) -> Result<Vec<StageSummary>, String> {
     let addr = args.addr();
     check_namespace(&addr, args).await?;
     if args.stages().contains(&Workload::UdfIncrement) {
-        let mut conn = Conn::connect(&addr, args.socket_timeout)
+        let mut conn = Conn::open(&addr, args.socket_timeout, args.login.as_deref())
             .await
             .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
         crate::udf::register(&mut conn).await?;
@@ -107,7 +107,7 @@ async fn run_async(args: &BenchArgs) -> Result<Vec<StageSummary>, String> {
 
 /// Asks the node for its namespaces and refuses to run against one it does not have.
 async fn check_namespace(addr: &str, args: &BenchArgs) -> Result<(), String> {
-    let mut conn = Conn::connect(addr, args.socket_timeout)
+    let mut conn = Conn::open(addr, args.socket_timeout, args.login.as_deref())
         .await
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     let reply = conn
@@ -160,6 +160,8 @@ impl Msg {
 struct Worker {
     id: usize,
     addr: Arc<str>,
+    /// User and client-side password hash each new connection logs in with.
+    login: Option<Arc<(String, String)>>,
     conn: Option<Conn>,
     encoder: Encoder,
     rng: Rng,
@@ -195,7 +197,8 @@ async fn connect_workers(addr: &str, args: &BenchArgs) -> Result<Vec<Worker>, St
     for id in 0..args.connections {
         let addr = addr.clone();
         let timeout = args.socket_timeout;
-        set.spawn(async move { (id, Conn::connect(&addr, timeout).await) });
+        let login = args.login.clone();
+        set.spawn(async move { (id, Conn::open(&addr, timeout, login.as_deref()).await) });
     }
     let mut workers = Vec::with_capacity(args.connections);
     let mut first_error = None;
@@ -213,6 +216,7 @@ async fn connect_workers(addr: &str, args: &BenchArgs) -> Result<Vec<Worker>, St
         workers.push(Worker {
             id,
             addr: addr.clone(),
+            login: args.login.clone(),
             conn,
             encoder,
             rng,
@@ -432,7 +436,7 @@ async fn worker_loop(
             next_start += gap;
         }
         if w.conn.is_none() {
-            match Conn::connect(&w.addr, Duration::from_secs(5)).await {
+            match Conn::open(&w.addr, Duration::from_secs(5), w.login.as_deref()).await {
                 Ok(c) => w.conn = Some(c),
                 Err(e) => {
                     lock(&stats).record_failure(kind_of(&planned), false);

@@ -80,10 +80,24 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
         ));
     }
     buf.clear();
-    buf.resize(len - 1, 0);
-    r.read_exact(buf).await?;
+    let body_len = len - 1;
+    if body_len <= PREALLOCATE_FRAME_BYTES {
+        buf.resize(body_len, 0);
+        r.read_exact(buf).await?;
+    } else {
+        // A large declared length is not trusted: the buffer grows only as bytes arrive, so a
+        // peer (or anything that reaches the port) cannot make the node allocate more than it
+        // sent.
+        let got = (&mut *r).take(body_len as u64).read_to_end(buf).await?;
+        if got != body_len {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+    }
     Ok(Some(head[4]))
 }
+
+/// Frames up to this size are read into a buffer sized up front.
+const PREALLOCATE_FRAME_BYTES: usize = 64 * 1024;
 
 /// Client side: pooled connections to peers' fabric addresses.
 #[derive(Debug, Default)]
@@ -170,5 +184,49 @@ impl FabricClient {
     /// Drops the idle connections to peers no longer in `keep`.
     pub fn retain(&self, keep: &[String]) {
         self.pools.lock().retain(|a, _| keep.contains(a));
+    }
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn declared_length_is_not_allocated_up_front() {
+        let (mut client, mut server) = tokio::io::duplex(1 << 16);
+        // Declares the largest frame, sends ten bytes, hangs up.
+        let mut frame = (MAX_FRAME as u32).to_be_bytes().to_vec();
+        frame.push(kind::SMD);
+        frame.extend_from_slice(&[7u8; 10]);
+        client.write_all(&frame).await.unwrap_or_default();
+        drop(client);
+        let mut buf = Vec::new();
+        let r = read_frame(&mut server, &mut buf).await;
+        assert_eq!(
+            r.err().map(|e| e.kind()),
+            Some(io::ErrorKind::UnexpectedEof)
+        );
+        assert!(buf.capacity() < 1024 * 1024, "allocated {}", buf.capacity());
+    }
+
+    #[tokio::test]
+    async fn frames_of_every_size_round_trip() {
+        for size in [
+            0usize,
+            1,
+            PREALLOCATE_FRAME_BYTES,
+            PREALLOCATE_FRAME_BYTES + 1,
+            300_000,
+        ] {
+            let (mut client, mut server) = tokio::io::duplex(1 << 20);
+            let payload = vec![5u8; size];
+            let writer =
+                tokio::spawn(async move { write_frame(&mut client, kind::SMD, &payload).await });
+            let mut buf = Vec::new();
+            let tag = read_frame(&mut server, &mut buf).await;
+            assert!(matches!(tag, Ok(Some(t)) if t == kind::SMD), "size {size}");
+            assert_eq!(buf.len(), size);
+            assert!(matches!(writer.await, Ok(Ok(()))));
+        }
     }
 }

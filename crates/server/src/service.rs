@@ -13,7 +13,6 @@ use std::time::Instant;
 use aerie_config::Config;
 use aerie_info::{NodeContext, ServiceStats};
 use aerie_namespace::Registry;
-use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
 use aerie_security::{ConnAuth, Security};
@@ -31,8 +30,6 @@ const READ_BUFFER_BYTES: usize = 16 * 1024;
 /// connections outside `proto-fd-max` so an operator can get in when clients have used it up;
 /// they are still bounded.
 const ADMIN_CONNECTIONS_MAX: usize = 256;
-/// Result code for every security message while security is off.
-const RC_SECURITY_NOT_ENABLED: u8 = 52;
 
 /// Binds the service and the console ports and serves until a shutdown signal.
 pub async fn run(config: Arc<Config>) -> Result<(), String> {
@@ -536,8 +533,8 @@ async fn serve_connection(
                 }
                 ctx.latencies.record(&inflated, started);
             }
-            ProtoType::Admin if security.is_some() => {
-                if let Some(sec) = security {
+            ProtoType::Admin => match security {
+                Some(sec) => {
                     crate::security_setup::admin(
                         sec,
                         &mut auth,
@@ -548,14 +545,15 @@ async fn serve_connection(
                     )
                     .await;
                 }
-            }
-            ProtoType::Admin => {
-                let command = body.get(2).copied().unwrap_or(0);
-                let mut reply = [0u8; 16];
-                reply[1] = RC_SECURITY_NOT_ENABLED;
-                reply[2] = command;
-                write_frame(&mut out, ProtoType::Admin, &reply);
-            }
+                None => {
+                    let command = body.get(2).copied().unwrap_or(0);
+                    aerie_proto::admin::write_reply(
+                        &mut out,
+                        aerie_proto::ResultCode::SecurityNotEnabled,
+                        command,
+                    );
+                }
+            },
             ProtoType::Xdr => {
                 return Err(ConnError::Frame(
                     "XDR messages are not accepted on the service port".into(),

@@ -305,3 +305,65 @@ fn tempdir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+/// Runs `aerie bench` against `server` with `extra` flags; its exit status, stdout, stderr.
+fn run_bench(server: &ServerProcess, extra: &[&str]) -> (bool, String, String) {
+    let host = server.hosts();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"))
+        .arg("bench")
+        .args([
+            "-h",
+            host.as_str(),
+            "-n",
+            "test",
+            "-s",
+            "b",
+            "-k",
+            "300",
+            "-w",
+            "I",
+            "-z",
+            "2",
+            "--json",
+        ])
+        .args(extra)
+        .output()
+        .expect("run aerie bench");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn bench_logs_in_with_user_and_password() {
+    let dir = tempdir("bench");
+    let server = start(&dir);
+    let admin = connect(&server, "admin", "admin")
+        .await
+        .expect("admin login");
+    admin
+        .create_user(
+            &AdminPolicy::default(),
+            "loader",
+            "load-pw",
+            &["read-write"],
+        )
+        .await
+        .expect("create loader");
+    let (ok, out, err) = run_bench(&server, &["-U", "loader", "-P", "load-pw"]);
+    assert!(ok, "bench with credentials failed:\n{out}\n{err}");
+    assert!(out.contains("\"workload\":\"I\""), "{out}");
+    // Without credentials, or with a wrong password, the bench cannot run.
+    let (ok, _, _) = run_bench(&server, &[]);
+    assert!(!ok, "bench ran anonymously against a secured node");
+    let (ok, _, _) = run_bench(&server, &["-U", "loader", "-P", "wrong"]);
+    assert!(!ok, "bench ran with a wrong password");
+    let rec = connect(&server, "loader", "load-pw")
+        .await
+        .expect("loader login")
+        .get(&ReadPolicy::default(), &as_key!("test", "b", 7), Bins::All)
+        .await;
+    assert!(rec.is_ok(), "bench record missing: {rec:?}");
+}
