@@ -54,9 +54,9 @@ use std::path::Path;
 pub use error::{ConfigError, ParseErrorKind, Section};
 pub use mod_lua::ModLuaConfig;
 pub use types::{
-    Config, DeviceStorageConfig, Endpoint, HeartbeatConfig, HeartbeatMode, HttpConfig, LogSink,
-    LogTarget, LoggingConfig, MemoryStorageConfig, NamespaceConfig, NetworkConfig, ServiceConfig,
-    SetConfig, StorageEngineConfig, MAX_ALLOWED_TTL_SECS,
+    Compression, Config, DeviceStorageConfig, Endpoint, HeartbeatConfig, HeartbeatMode, HttpConfig,
+    LogSink, LogTarget, LoggingConfig, MemoryStorageConfig, NamespaceConfig, NetworkConfig,
+    ServiceConfig, SetConfig, StorageEngineConfig, MAX_ALLOWED_TTL_SECS,
 };
 pub use value::{parse_bool, parse_duration_secs, parse_size_bytes};
 

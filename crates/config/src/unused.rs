@@ -11,7 +11,7 @@
 //! - `strong-consistency`, `conflict-resolution-policy`: change which write wins;
 //! - `single-bin`: changes what a record is;
 //! - `encryption`, `encryption-key-file`, `security { }`: the operator expects data or access protected;
-//! - `commit-to-device` in `storage-engine memory`, `cold-start-empty`: durability/restart semantics;
+//! - `commit-to-device` in `storage-engine memory`: durability semantics;
 //! - `disable-udf-execution`: a safety switch;
 //! - `xdr { }`: the operator expects replication to another cluster.
 //!
@@ -178,9 +178,7 @@ pub(crate) const STORAGE_MEMORY: &[&str] = &[
 /// `storage-engine device { }`.
 pub(crate) const STORAGE_DEVICE: &[&str] = &[
     "cache-replica-writes",
-    "compression",
     "compression-acceleration",
-    "compression-level",
     "data-in-memory",
     "defrag-queue-min",
     "defrag-startup-minimum",
