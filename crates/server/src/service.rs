@@ -5,6 +5,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,15 +16,20 @@ use aerie_namespace::Registry;
 use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
+use aerie_security::{ConnAuth, Security};
 use aerie_transaction::{Dispatched, Route, Step, StreamJob};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 
 /// Buffers grown past this by one large request are released after it.
 const KEEP_BUFFER_BYTES: usize = 1024 * 1024;
 /// Read buffer per connection.
 const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// Connections the admin port (`network { admin { } }`) holds open at once. Aerospike keeps admin
+/// connections outside `proto-fd-max` so an operator can get in when clients have used it up;
+/// they are still bounded.
+const ADMIN_CONNECTIONS_MAX: usize = 256;
 /// Result code for every security message while security is off.
 const RC_SECURITY_NOT_ENABLED: u8 = 52;
 
@@ -72,9 +78,23 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         cluster,
     });
     crate::ticker::observe_batch_rows(ctx.clone());
-    // System metadata from peers runs as the same info commands, here only.
+    let security = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || crate::security_setup::open(&config))
+            .await
+            .map_err(|e| e.to_string())??
+    };
+    // System metadata from peers runs as the same info commands, here only; users and roles
+    // go to the security state.
     let weak = Arc::downgrade(&ctx);
+    let smd_security = security.clone();
     ctx.cluster.set_smd_handler(Box::new(move |cmd| {
+        if let Some(entry) = cmd.strip_prefix(aerie_security::SMD_PREFIX) {
+            return smd_security
+                .as_ref()
+                .map(|s| s.apply_smd(entry))
+                .unwrap_or_else(|| "ERROR::security is not enabled".to_owned());
+        }
         weak.upgrade()
             .map(|ctx| aerie_info::answer_local(&ctx, cmd))
             .unwrap_or_default()
@@ -93,7 +113,38 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
     }
     crate::ticker::spawn(ctx.clone());
     if config.network.http.enabled {
-        crate::http::start(&config, ctx.clone()).await?;
+        match crate::http::start(&config, ctx.clone()).await {
+            Ok(()) => {}
+            // Only a default port: several nodes on one host all default to it, and Aerospike
+            // has no such port to collide on, so the node serves without a console.
+            Err(e) if !config.network.http.requested => {
+                tracing::warn!("console not started (no http stanza; default port): {e}");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let pool = StoragePool::new();
+    if let Some(admin) = config.network.admin.as_ref().filter(|a| a.port != 0) {
+        let admin_listener = TcpListener::bind((admin.address.as_str(), admin.port))
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot listen on admin {}:{}: {e}",
+                    admin.address, admin.port
+                )
+            })?;
+        if let Ok(a) = admin_listener.local_addr() {
+            tracing::info!("admin ready on {a}");
+        }
+        let admin_limit = Arc::new(Semaphore::new(ADMIN_CONNECTIONS_MAX));
+        tokio::spawn(accept_loop(
+            admin_listener,
+            admin_limit,
+            ctx.clone(),
+            security.clone(),
+            "admin",
+            pool.clone(),
+        ));
     }
     let listener = socket
         .listen(LISTEN_BACKLOG)
@@ -110,42 +161,15 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         let _ = out.flush();
     }
 
-    let pool = StoragePool::new();
     let limit = Arc::new(Semaphore::new(config.service.proto_fd_max.max(1) as usize));
-    let accept = async {
-        loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                }
-            };
-            let Ok(permit) = limit.clone().try_acquire_owned() else {
-                tracing::warn!(%peer, "proto-fd-max reached; refusing connection");
-                drop(stream);
-                continue;
-            };
-            let ctx = ctx.clone();
-            let pool = pool.clone();
-            tokio::spawn(async move {
-                let stats = &ctx.service_stats;
-                stats.client_connections.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .client_connections_opened
-                    .fetch_add(1, Ordering::Relaxed);
-                if let Err(e) = serve_connection(stream, &ctx, &pool).await {
-                    tracing::debug!(%peer, "connection closed: {e}");
-                }
-                stats.client_connections.fetch_sub(1, Ordering::Relaxed);
-                stats
-                    .client_connections_closed
-                    .fetch_add(1, Ordering::Relaxed);
-                drop(permit);
-            });
-        }
-    };
+    let accept = accept_loop(
+        listener,
+        limit,
+        ctx.clone(),
+        security.clone(),
+        "proto-fd-max",
+        pool.clone(),
+    );
     tokio::select! {
         () = accept => Ok(()),
         () = shutdown_signal() => {
@@ -233,6 +257,53 @@ async fn dispatch_msg(
     *msg = m;
     *out = o;
     Ok((d, route))
+}
+
+/// Accepts client connections until the process stops; `limit` bounds how many are open at once
+/// (`limit_name` names it in the refusal warning).
+async fn accept_loop(
+    listener: TcpListener,
+    limit: Arc<Semaphore>,
+    ctx: Arc<NodeContext>,
+    security: Option<Arc<Security>>,
+    limit_name: &'static str,
+    pool: StoragePool,
+) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = limit.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "{limit_name} reached; refusing connection");
+            drop(stream);
+            continue;
+        };
+        let ctx = ctx.clone();
+        let security = security.clone();
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let stats = &ctx.service_stats;
+            stats.client_connections.fetch_add(1, Ordering::Relaxed);
+            stats
+                .client_connections_opened
+                .fetch_add(1, Ordering::Relaxed);
+            if let Err(e) =
+                serve_connection(stream, peer.ip(), &ctx, security.as_ref(), &pool).await
+            {
+                tracing::debug!(%peer, "connection closed: {e}");
+            }
+            stats.client_connections.fetch_sub(1, Ordering::Relaxed);
+            stats
+                .client_connections_closed
+                .fetch_add(1, Ordering::Relaxed);
+            drop(permit);
+        });
+    }
 }
 
 /// Pending connections the kernel queues for the service port.
@@ -354,7 +425,9 @@ impl From<std::io::Error> for ConnError {
 /// connection without a reply.
 async fn serve_connection(
     mut stream: TcpStream,
+    peer: IpAddr,
     ctx: &Arc<NodeContext>,
+    security: Option<&Arc<Security>>,
     pool: &StoragePool,
 ) -> Result<(), ConnError> {
     let _ = stream.set_nodelay(true);
@@ -365,6 +438,7 @@ async fn serve_connection(
     let mut body: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut inflated: Vec<u8> = Vec::new();
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut auth = ConnAuth::default();
     loop {
         match reader.read_exact(&mut header).await {
             Ok(_) => {}
@@ -383,30 +457,42 @@ async fn serve_connection(
                 // Info commands may sweep a namespace (truncate) or write files (index and
                 // UDF definitions): they run on a blocking thread, outside the storage pool so
                 // a busy device never delays a client's tend.
-                let (c, b, mut o) = (
-                    ctx.clone(),
+                let (c, sec) = (ctx.clone(), security.cloned());
+                let (b, mut o, mut a) = (
                     std::mem::take(&mut body),
                     std::mem::take(&mut out),
+                    std::mem::take(&mut auth),
                 );
-                let (b, o) = tokio::task::spawn_blocking(move || {
+                let (b, o, a) = tokio::task::spawn_blocking(move || {
                     let start = o.len();
                     o.extend_from_slice(&[0u8; PROTO_HEADER_SIZE]);
-                    aerie_info::handle(&c, &b, &mut o);
+                    match &sec {
+                        None => aerie_info::handle(&c, &b, &mut o),
+                        Some(sec) => aerie_info::handle_checked(&c, &b, &mut o, &mut |n, args| {
+                            sec.check_info(&mut a, peer, n, args)
+                        }),
+                    }
                     let size = (o.len() - start - PROTO_HEADER_SIZE) as u64;
                     if let Some(dst) = o.get_mut(start..start + PROTO_HEADER_SIZE) {
                         dst.copy_from_slice(&ProtoHeader::encode(ProtoType::Info, size));
                     }
-                    (b, o)
+                    (b, o, a)
                 })
                 .await
                 .map_err(|e| ConnError::Io(std::io::Error::other(e)))?;
                 body = b;
                 out = o;
+                auth = a;
             }
             ProtoType::Msg => {
                 let started = Instant::now();
+                if security.is_some_and(|sec| {
+                    !crate::security_setup::authorize_msg(sec, &mut auth, peer, &body, &mut out)
+                }) {
+                    // Refused: `out` holds the reply.
+                }
                 // Clustering: proxy to the partition's master, or replicate a write.
-                if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
+                else if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
                     if let (Dispatched::Stream(job), route) =
                         dispatch_msg(ctx, pool, &mut body, &mut out).await?
                     {
@@ -429,6 +515,13 @@ async fn serve_connection(
                         "compressed frame does not hold a message".into(),
                     ));
                 }
+                if security.is_some_and(|sec| {
+                    !crate::security_setup::authorize_msg(sec, &mut auth, peer, &inflated, &mut out)
+                }) {
+                    writer.write_all(&out).await?;
+                    out.clear();
+                    continue;
+                }
                 let compress_reply = inflated
                     .get(1)
                     .is_some_and(|i1| i1 & info1::COMPRESS_RESPONSE != 0)
@@ -450,6 +543,19 @@ async fn serve_connection(
                     stream_reply(&mut writer, *job, &mut out, compress_reply, pool).await?;
                 }
                 ctx.latencies.record(&inflated, started);
+            }
+            ProtoType::Admin if security.is_some() => {
+                if let Some(sec) = security {
+                    crate::security_setup::admin(
+                        sec,
+                        &mut auth,
+                        peer,
+                        &body,
+                        &mut out,
+                        &ctx.cluster,
+                    )
+                    .await;
+                }
             }
             ProtoType::Admin => {
                 let command = body.get(2).copied().unwrap_or(0);
