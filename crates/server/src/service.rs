@@ -142,8 +142,8 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             admin_limit,
             ctx.clone(),
             security.clone(),
-            "admin",
             pool.clone(),
+            "admin",
         ));
     }
     let listener = socket
@@ -167,8 +167,8 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         limit,
         ctx.clone(),
         security.clone(),
+        pool,
         "proto-fd-max",
-        pool.clone(),
     );
     tokio::select! {
         () = accept => Ok(()),
@@ -188,6 +188,53 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             }
             Ok(())
         }
+    }
+}
+
+/// Accepts client connections until the process stops; `limit` bounds how many are open at once
+/// (`limit_name` names it in the refusal warning).
+async fn accept_loop(
+    listener: TcpListener,
+    limit: Arc<Semaphore>,
+    ctx: Arc<NodeContext>,
+    security: Option<Arc<Security>>,
+    pool: StoragePool,
+    limit_name: &'static str,
+) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = limit.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "{limit_name} reached; refusing connection");
+            drop(stream);
+            continue;
+        };
+        let ctx = ctx.clone();
+        let security = security.clone();
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let stats = &ctx.service_stats;
+            stats.client_connections.fetch_add(1, Ordering::Relaxed);
+            stats
+                .client_connections_opened
+                .fetch_add(1, Ordering::Relaxed);
+            if let Err(e) =
+                serve_connection(stream, peer.ip(), &ctx, security.as_ref(), &pool).await
+            {
+                tracing::debug!(%peer, "connection closed: {e}");
+            }
+            stats.client_connections.fetch_sub(1, Ordering::Relaxed);
+            stats
+                .client_connections_closed
+                .fetch_add(1, Ordering::Relaxed);
+            drop(permit);
+        });
     }
 }
 
@@ -257,53 +304,6 @@ async fn dispatch_msg(
     *msg = m;
     *out = o;
     Ok((d, route))
-}
-
-/// Accepts client connections until the process stops; `limit` bounds how many are open at once
-/// (`limit_name` names it in the refusal warning).
-async fn accept_loop(
-    listener: TcpListener,
-    limit: Arc<Semaphore>,
-    ctx: Arc<NodeContext>,
-    security: Option<Arc<Security>>,
-    limit_name: &'static str,
-    pool: StoragePool,
-) {
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let Ok(permit) = limit.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "{limit_name} reached; refusing connection");
-            drop(stream);
-            continue;
-        };
-        let ctx = ctx.clone();
-        let security = security.clone();
-        let pool = pool.clone();
-        tokio::spawn(async move {
-            let stats = &ctx.service_stats;
-            stats.client_connections.fetch_add(1, Ordering::Relaxed);
-            stats
-                .client_connections_opened
-                .fetch_add(1, Ordering::Relaxed);
-            if let Err(e) =
-                serve_connection(stream, peer.ip(), &ctx, security.as_ref(), &pool).await
-            {
-                tracing::debug!(%peer, "connection closed: {e}");
-            }
-            stats.client_connections.fetch_sub(1, Ordering::Relaxed);
-            stats
-                .client_connections_closed
-                .fetch_add(1, Ordering::Relaxed);
-            drop(permit);
-        });
-    }
 }
 
 /// Pending connections the kernel queues for the service port.
@@ -457,19 +457,19 @@ async fn serve_connection(
                 // Info commands may sweep a namespace (truncate) or write files (index and
                 // UDF definitions): they run on a blocking thread, outside the storage pool so
                 // a busy device never delays a client's tend.
-                let (c, sec) = (ctx.clone(), security.cloned());
-                let (b, mut o, mut a) = (
+                let (c, b, mut o) = (
+                    ctx.clone(),
                     std::mem::take(&mut body),
                     std::mem::take(&mut out),
-                    std::mem::take(&mut auth),
                 );
+                let (sec, mut a) = (security.cloned(), std::mem::take(&mut auth));
                 let (b, o, a) = tokio::task::spawn_blocking(move || {
                     let start = o.len();
                     o.extend_from_slice(&[0u8; PROTO_HEADER_SIZE]);
-                    match &sec {
+                    match sec {
                         None => aerie_info::handle(&c, &b, &mut o),
-                        Some(sec) => aerie_info::handle_checked(&c, &b, &mut o, &mut |n, args| {
-                            sec.check_info(&mut a, peer, n, args)
+                        Some(sec) => aerie_info::handle_checked(&c, &b, &mut o, &mut |n, x| {
+                            sec.check_info(&mut a, peer, n, x)
                         }),
                     }
                     let size = (o.len() - start - PROTO_HEADER_SIZE) as u64;
