@@ -56,9 +56,9 @@ pub use error::{ConfigError, ParseErrorKind, Section};
 pub use mod_lua::ModLuaConfig;
 pub use security::{SecurityConfig, SecurityLogConfig};
 pub use types::{
-    Config, DeviceStorageConfig, Endpoint, HeartbeatConfig, HeartbeatMode, HttpConfig, LogSink,
-    LogTarget, LoggingConfig, MemoryStorageConfig, NamespaceConfig, NetworkConfig, RackConfig,
-    ServiceConfig, SetConfig, StorageEngineConfig, MAX_ALLOWED_TTL_SECS, MAX_RACK_ID,
+    Compression, Config, DeviceStorageConfig, Endpoint, HeartbeatConfig, HeartbeatMode, HttpConfig,
+    LogSink, LogTarget, LoggingConfig, MemoryStorageConfig, NamespaceConfig, NetworkConfig,
+    RackConfig, ServiceConfig, SetConfig, StorageEngineConfig, MAX_ALLOWED_TTL_SECS, MAX_RACK_ID,
 };
 pub use value::{parse_bool, parse_duration_secs, parse_size_bytes};
 

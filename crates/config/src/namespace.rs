@@ -7,8 +7,8 @@ use crate::error::{ParseErrorKind, Section};
 use crate::lexer::{Item, Param, Stanza};
 use crate::parse::Ctx;
 use crate::types::{
-    DeviceStorageConfig, MemoryStorageConfig, NamespaceConfig, SetConfig, StorageEngineConfig,
-    MAX_ALLOWED_TTL_SECS, MAX_RACK_ID,
+    Compression, DeviceStorageConfig, MemoryStorageConfig, NamespaceConfig, SetConfig,
+    StorageEngineConfig, MAX_ALLOWED_TTL_SECS, MAX_RACK_ID,
 };
 use crate::value::{is_valid_name, ParamValue};
 use crate::{
@@ -332,6 +332,17 @@ fn parse_device(
                 write_cache_line = Some(param.line);
             }
             "stop-writes-used-pct" | "evict-used-pct" => shared_limit(&value, param, ns)?,
+            // Restart and compression.
+            "cold-start-empty" => device.cold_start_empty = value.bool()?,
+            "compression" => {
+                device.compression = match value.choice(&["none", "lz4", "snappy", "zstd"])? {
+                    1 => Compression::Lz4,
+                    2 => Compression::Snappy,
+                    3 => Compression::Zstd,
+                    _ => Compression::None,
+                }
+            }
+            "compression-level" => device.compression_level = value.int(1, 9)?,
             _ => ctx.other_param(param, Section::StorageDevice, unused::STORAGE_DEVICE, &[])?,
         }
     }

@@ -385,6 +385,24 @@ pub struct DeviceStorageConfig {
     pub defrag_sleep_us: u32,
     /// `max-write-cache`: write blocks queued for flushing, in bytes, before writes are refused.
     pub max_write_cache_bytes: u64,
+    // Restart and compression (docs/storage-format.md).
+    /// `cold-start-empty`: a cold start ignores the records on the devices (a warm restart
+    /// still uses them).
+    pub cold_start_empty: bool,
+    /// `compression`: how each record image's data is compressed on the device.
+    pub compression: Compression,
+    /// `compression-level`: zstd's level, 1..=9; 0 = the codec's default.
+    pub compression_level: u32,
+}
+
+/// `compression none|lz4|snappy|zstd` of a device stanza.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Compression {
+    #[default]
+    None,
+    Lz4,
+    Snappy,
+    Zstd,
 }
 
 impl Default for DeviceStorageConfig {
@@ -399,6 +417,9 @@ impl Default for DeviceStorageConfig {
             defrag_lwm_pct: 50,
             defrag_sleep_us: 1_000,
             max_write_cache_bytes: 64 * 1024 * 1024,
+            cold_start_empty: false,
+            compression: Compression::None,
+            compression_level: 0,
         }
     }
 }

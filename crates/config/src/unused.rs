@@ -12,7 +12,7 @@
 //!   Aerospike's default only, see [`DEFAULT_ONLY`]);
 //! - `single-bin`: changes what a record is;
 //! - `encryption`, `encryption-key-file`: the operator expects data or access protected;
-//! - `commit-to-device` in `storage-engine memory`, `cold-start-empty`: durability/restart semantics;
+//! - `commit-to-device` in `storage-engine memory`: durability semantics;
 //! - `disable-udf-execution`: a safety switch;
 //! - `xdr { }`: the operator expects replication to another cluster.
 //!
@@ -220,9 +220,7 @@ pub(crate) const STORAGE_MEMORY: &[&str] = &[
 /// `storage-engine device { }`.
 pub(crate) const STORAGE_DEVICE: &[&str] = &[
     "cache-replica-writes",
-    "compression",
     "compression-acceleration",
-    "compression-level",
     "data-in-memory",
     "defrag-queue-min",
     "defrag-startup-minimum",
@@ -265,7 +263,6 @@ pub(crate) const DEFAULT_ONLY: &[(Section, &str, &str)] = &[
     (Section::Namespace, "strong-consistency", "false"),
     (Section::Service, "disable-udf-execution", "false"),
     (Section::Service, "stay-quiesced", "false"),
-    (Section::StorageDevice, "cold-start-empty", "false"),
     (Section::StorageMemory, "commit-to-device", "false"),
 ];
 

@@ -45,6 +45,7 @@ fn main() -> Result<(), String> {
         defrag_lwm_pct: 50,
         defrag_sleep_us: 1000,
         max_write_cache_bytes: 64 << 20,
+        ..Default::default()
     });
 
     let rss0 = rss_bytes();

@@ -21,7 +21,9 @@
 
 use std::cell::Cell;
 
+use aerie_storage::compress::decompress;
 use aerie_storage::format::{decode_located, Decoded};
+use aerie_storage::Codec;
 
 use crate::namespace::{Namespace, StoreError};
 use crate::persist;
@@ -32,36 +34,49 @@ const KEEP_BYTES: usize = 1024 * 1024;
 
 thread_local! {
     static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    static SPARE_PLAIN: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-/// A buffer for record images read back from a device. [`ReadBuf::new`] takes the thread's
-/// spare buffer (so steady-state reads allocate nothing) and dropping it gives the buffer
-/// back; nested use on one thread simply starts a second buffer.
+/// Buffers for record images read back from a device: the image as stored, and its data
+/// decompressed when the image is compressed. [`ReadBuf::new`] takes the thread's spare
+/// buffers (so steady-state reads allocate nothing) and dropping it gives them back; nested
+/// use on one thread simply starts new buffers.
 #[derive(Debug, Default)]
-pub struct ReadBuf(Vec<u8>);
+pub struct ReadBuf {
+    raw: Vec<u8>,
+    plain: Vec<u8>,
+}
 
 impl ReadBuf {
-    /// This thread's spare buffer, or a new empty one when it is in use.
+    /// This thread's spare buffers, or new empty ones when they are in use.
     pub fn new() -> Self {
-        Self(SPARE.with(Cell::take))
+        Self {
+            raw: SPARE.with(Cell::take),
+            plain: SPARE_PLAIN.with(Cell::take),
+        }
     }
+}
+
+/// Gives `v` back to `spare` unless the spare held is larger.
+fn give_back(spare: &'static std::thread::LocalKey<Cell<Vec<u8>>>, v: Vec<u8>) {
+    if v.capacity() == 0 || v.capacity() > KEEP_BYTES {
+        return;
+    }
+    // try_with: the thread-local may already be gone while a thread exits.
+    let _ = spare.try_with(|s| {
+        let cur = s.take();
+        s.set(if cur.capacity() >= v.capacity() {
+            cur
+        } else {
+            v
+        });
+    });
 }
 
 impl Drop for ReadBuf {
     fn drop(&mut self) {
-        let v = std::mem::take(&mut self.0);
-        if v.capacity() == 0 || v.capacity() > KEEP_BYTES {
-            return;
-        }
-        // try_with: the thread-local may already be gone while a thread exits.
-        let _ = SPARE.try_with(|s| {
-            let cur = s.take();
-            s.set(if cur.capacity() >= v.capacity() {
-                cur
-            } else {
-                v
-            });
-        });
+        give_back(&SPARE, std::mem::take(&mut self.raw));
+        give_back(&SPARE_PLAIN, std::mem::take(&mut self.plain));
     }
 }
 
@@ -82,10 +97,23 @@ impl Namespace {
             return Err(StoreError::Io("record data is not reachable".into()));
         };
         let loc = persist::unpack(loc);
-        p.writer.read(loc, &mut buf.0)?;
-        match decode_located(&buf.0) {
+        p.writer.read(loc, &mut buf.raw)?;
+        match decode_located(&buf.raw) {
             Decoded::Image(img, _) if !img.tombstone => {
-                Ok(RecordData::from_image(r.meta, img.data))
+                if img.codec == Codec::None {
+                    return Ok(RecordData::from_image(r.meta, img.data));
+                }
+                if let Err(e) = decompress(img.codec, img.data, &mut buf.plain) {
+                    tracing::error!(
+                        namespace = %self.name,
+                        device = loc.device,
+                        wblock = loc.wblock,
+                        offset = loc.offset,
+                        "record image at its indexed location: {e}"
+                    );
+                    return Err(StoreError::Io(e.to_string()));
+                }
+                Ok(RecordData::from_image(r.meta, &buf.plain))
             }
             _ => {
                 tracing::error!(

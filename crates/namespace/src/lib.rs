@@ -19,6 +19,7 @@ mod record;
 mod sets;
 mod tomb;
 mod udf_stats;
+mod warm;
 
 pub use access::ReadBuf;
 pub use hook::RecordHook;

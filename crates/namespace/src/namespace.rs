@@ -71,7 +71,16 @@ pub struct Namespace {
     hook: std::sync::OnceLock<Arc<dyn crate::hook::RecordHook>>,
     /// Drops obsolete tombstones (`crate::tomb`).
     raider: crate::tomb::Raider,
+    /// Set by [`Namespace::close`]: the storage files are final and writes are refused.
+    closed: std::sync::atomic::AtomicBool,
+    /// How the namespace started: `memory`, `cold`, `cold-empty` or `warm`.
+    pub start_type: &'static str,
+    /// How long loading the storage files took, in milliseconds.
+    pub start_ms: u64,
 }
+
+/// The error a write gets once the namespace is closed for shutdown.
+const CLOSED: &str = "the namespace is shutting down";
 
 /// One replayed image during cold start; a tombstone's `record` only carries its location.
 struct Replayed {
@@ -133,6 +142,9 @@ impl Namespace {
             usage: Usage::default(),
             hook: std::sync::OnceLock::new(),
             raider: crate::tomb::Raider::default(),
+            closed: std::sync::atomic::AtomicBool::new(false),
+            start_type: "memory",
+            start_ms: 0,
             config,
         }
     }
@@ -235,6 +247,29 @@ impl Namespace {
             s.files.first().map(String::as_str).unwrap_or("aerie")
         ));
         self.load_truncate_meta(&meta_path);
+        if s.data_in_memory {
+            // Only `storage-engine device` warm-restarts; a snapshot left by an earlier
+            // configuration is stale.
+            let _ = std::fs::remove_file(s.snapshot_path());
+        } else {
+            match self.warm_start(s, &devices) {
+                Ok(Some(next_seq)) => {
+                    return self.finish_start(s, devices, next_seq, "warm", started)
+                }
+                Ok(None) => {}
+                Err(why) => tracing::warn!(
+                    namespace = %self.name,
+                    "warm restart not possible ({why}); cold start"
+                ),
+            }
+        }
+        if s.cold_start_empty {
+            let blocks =
+                aerie_storage::scan::written_blocks(&devices, &self.name, s.wblock_bytes as u32)?;
+            let next_seq = blocks.last().map_or(1, |b| b.0 + 1);
+            tracing::info!(namespace = %self.name, "cold-start-empty: the records on the devices are ignored");
+            return self.finish_start(s, devices, next_seq, "cold-empty", started);
+        }
         // Replay: every image goes to its partition's run in write order. A tombstone that is
         // its digest's last image stays tracked (and counts as live data) until the tomb raider
         // finds no older image of the digest left on the device.
@@ -242,6 +277,7 @@ impl Namespace {
         let mut order = 0u64;
         let mut last_set: (Vec<u8>, SetId) = (Vec::new(), NO_SET);
         let mut set_error = None;
+        let mut plain = Vec::new();
         let summary = aerie_storage::scan::scan_devices(
             &devices,
             &self.name,
@@ -265,7 +301,20 @@ impl Namespace {
                         set_id: last_set.1,
                     };
                     if s.data_in_memory {
-                        Record::with_location_from(meta, img.data, persist::pack(loc))
+                        let data = if img.codec == aerie_storage::Codec::None {
+                            img.data
+                        } else {
+                            match aerie_storage::compress::decompress(
+                                img.codec, img.data, &mut plain,
+                            ) {
+                                Ok(()) => plain.as_slice(),
+                                Err(e) => {
+                                    tracing::warn!(namespace = %self.name, "cold start: {e}; record skipped");
+                                    return;
+                                }
+                            }
+                        };
+                        Record::with_location_from(meta, data, persist::pack(loc))
                     } else {
                         Record::on_device(meta, persist::pack(loc))
                     }
@@ -286,7 +335,27 @@ impl Namespace {
         }
         let scan_ms = started.elapsed().as_millis() as u64;
         self.build_indexes(runs);
-        // Count what survived and the live bytes of every write block.
+        tracing::info!(
+            namespace = %self.name,
+            scan_ms,
+            images_scanned = summary.records,
+            blocks = summary.blocks,
+            corrupt_blocks = summary.corrupt_blocks,
+            "cold start: files replayed"
+        );
+        self.finish_start(s, devices, summary.next_seq, "cold", started)
+    }
+
+    /// Counts what the index holds, the live bytes of every write block, and starts the
+    /// writer at sequence `next_seq`.
+    fn finish_start(
+        &mut self,
+        s: &StorageSettings,
+        devices: Vec<Arc<dyn aerie_storage::Device>>,
+        next_seq: u64,
+        kind: &'static str,
+        started: std::time::Instant,
+    ) -> Result<(), aerie_storage::StorageError> {
         let wb = s.wblock_bytes;
         let mut live: Vec<Vec<u32>> = devices
             .iter()
@@ -316,19 +385,22 @@ impl Namespace {
                 add_live(persist::unpack(l));
             }
         }
-        tracing::info!(namespace = %self.name, scan_ms, "cold start: files replayed");
+        let summary = aerie_storage::scan::ScanSummary {
+            next_seq,
+            ..Default::default()
+        };
         let p = Persistence::start(&self.name, s, devices, &summary, live)?;
+        self.start_type = kind;
+        self.start_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             namespace = %self.name,
+            start = kind,
             records = kept,
             tombstones,
-            images_scanned = summary.records,
-            blocks = summary.blocks,
-            corrupt_blocks = summary.corrupt_blocks,
             free_blocks = p.writer.free_blocks(),
             total_blocks = p.writer.total_blocks(),
-            ms = started.elapsed().as_millis() as u64,
-            "cold start done"
+            ms = self.start_ms,
+            "{kind} start done"
         );
         self.persistence = Some(p);
         Ok(())
@@ -438,16 +510,23 @@ impl Namespace {
             }
             return Ok((old.is_none(), Commit::NONE));
         };
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Io(CLOSED.into()));
+        }
+        let mut scratch = Vec::new();
+        let (codec, stored) = p.compress(&data, &mut scratch);
         let img = aerie_storage::RecordImage {
             digest,
             last_update_ms: meta.last_update_ms,
             void_time: meta.void_time,
             generation: meta.generation,
             tombstone: false,
+            codec,
             set: set_name,
-            data: &data,
+            data: stored,
         };
         let (loc, ticket) = p.writer.append_deferred(&img)?;
+        drop(scratch);
         let loc = persist::pack(loc);
         let commit = Commit(ticket);
         if let Some(t) = idx.take_tombstone(&digest) {
@@ -504,6 +583,9 @@ impl Namespace {
         let Some(old) = idx.get(digest) else {
             return Ok(None);
         };
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Io(CLOSED.into()));
+        }
         let set = self
             .sets
             .get(old.meta.set_id)
@@ -515,6 +597,7 @@ impl Namespace {
             void_time: 0,
             generation: old.meta.generation.wrapping_add(1),
             tombstone: true,
+            codec: aerie_storage::Codec::None,
             set,
             data: &[],
         };
@@ -606,6 +689,9 @@ impl Namespace {
     ) -> Result<(), aerie_storage::StorageError> {
         let packed_here = persist::pack(here);
         let mut idx = self.partition(&img.digest).lock();
+        if self.closed.load(Ordering::Acquire) {
+            return Ok(()); // the devices are final (shutdown)
+        }
         if img.tombstone {
             // Moved while still tracked; a dropped or superseded tombstone's bytes were
             // released when it stopped being tracked.
@@ -633,6 +719,14 @@ impl Namespace {
         let p = self.persistence.as_ref()?;
         let total = p.writer.total_blocks();
         Some((total.saturating_sub(p.writer.free_blocks()), total))
+    }
+
+    /// Stored over original bytes of the record data written since start
+    /// (`device_compression_ratio`; 1 without compression or storage files).
+    pub fn compression_ratio(&self) -> f64 {
+        self.persistence
+            .as_ref()
+            .map_or(1.0, Persistence::compression_ratio)
     }
 
     /// Syncs issued by group commits (`commit-to-device`), 0 when not persisted.
@@ -780,6 +874,11 @@ impl Namespace {
     /// The tomb raider's state.
     pub fn raider(&self) -> &crate::tomb::Raider {
         &self.raider
+    }
+
+    /// Marks the namespace closed: writes are refused from now on (`crate::warm`).
+    pub(crate) fn set_closed(&self) {
+        self.closed.store(true, Ordering::Release);
     }
 
     /// Whether the namespace has storage files (its commands may wait on a device).

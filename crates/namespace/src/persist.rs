@@ -8,10 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aerie_config::{NamespaceConfig, StorageEngineConfig};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aerie_config::{Compression, NamespaceConfig, StorageEngineConfig};
 use aerie_storage::format::align_up;
 use aerie_storage::{
-    scan, BlockWriter, Device, FileDevice, Location, RecordImage, StorageError, WriterConfig,
+    scan, BlockWriter, Codec, Device, FileDevice, Location, RecordImage, StorageError, WriterConfig,
 };
 
 /// Default write-block size when the configuration has none (the memory engine).
@@ -33,6 +35,14 @@ pub struct Persistence {
     pub defrag_lwm_pct: u8,
     /// Record data is kept in memory too (memory engine); false = on the device only.
     pub data_in_memory: bool,
+    /// Codec and zstd level for record data written from now on.
+    pub codec: Codec,
+    pub compression_level: u32,
+    /// Record data bytes written before and after compression (`device_compression_ratio`).
+    pub plain_bytes: AtomicU64,
+    pub stored_bytes: AtomicU64,
+    /// Where a clean shutdown leaves the index snapshot (`crate::warm`).
+    pub snapshot_path: PathBuf,
 }
 
 /// Storage settings resolved from a namespace's configuration; `None` without files.
@@ -45,6 +55,9 @@ pub struct StorageSettings {
     pub defrag_lwm_pct: u8,
     /// Record data is kept in memory too (memory engine); false = on the device only.
     pub data_in_memory: bool,
+    pub cold_start_empty: bool,
+    pub codec: Codec,
+    pub compression_level: u32,
 }
 
 impl StorageSettings {
@@ -59,6 +72,9 @@ impl StorageSettings {
                 commit_to_device: false,
                 defrag_lwm_pct: 50,
                 data_in_memory: true,
+                cold_start_empty: false,
+                codec: Codec::None,
+                compression_level: 0,
             }),
             StorageEngineConfig::Device(d) if !d.files.is_empty() || !d.devices.is_empty() => {
                 Some(Self {
@@ -69,6 +85,14 @@ impl StorageSettings {
                     commit_to_device: d.commit_to_device,
                     defrag_lwm_pct: d.defrag_lwm_pct,
                     data_in_memory: false,
+                    cold_start_empty: d.cold_start_empty,
+                    codec: match d.compression {
+                        Compression::None => Codec::None,
+                        Compression::Lz4 => Codec::Lz4,
+                        Compression::Snappy => Codec::Snappy,
+                        Compression::Zstd => Codec::Zstd,
+                    },
+                    compression_level: d.compression_level,
                 })
             }
             _ => None,
@@ -93,6 +117,16 @@ pub fn unpack(v: u64) -> Location {
         wblock: ((v >> 36) & 0x3F_FFFF) as u32,
         offset: (((v >> 18) & 0x3_FFFF) * 16) as u32,
         size: ((v & 0x3_FFFF) * 16) as u32,
+    }
+}
+
+impl StorageSettings {
+    /// The index snapshot's path: beside the first file.
+    pub fn snapshot_path(&self) -> PathBuf {
+        PathBuf::from(format!(
+            "{}.index",
+            self.files.first().map(String::as_str).unwrap_or("aerie")
+        ))
     }
 }
 
@@ -151,6 +185,11 @@ impl Persistence {
             meta_path,
             defrag_lwm_pct: s.defrag_lwm_pct,
             data_in_memory: s.data_in_memory,
+            codec: s.codec,
+            compression_level: s.compression_level,
+            plain_bytes: AtomicU64::new(0),
+            stored_bytes: AtomicU64::new(0),
+            snapshot_path: s.snapshot_path(),
         })
     }
 
@@ -162,6 +201,33 @@ impl Persistence {
     /// Appends an image moved by defragmentation (may use reserved blocks).
     pub fn append_defrag(&self, img: &RecordImage<'_>) -> Result<u64, StorageError> {
         self.writer.append_defrag(img).map(pack)
+    }
+
+    /// Compresses record data with the namespace's codec into `scratch`; returns the codec
+    /// used and the bytes to store (`data` itself when compression does not pay).
+    pub fn compress<'a>(&self, data: &'a [u8], scratch: &'a mut Vec<u8>) -> (Codec, &'a [u8]) {
+        if self.codec == Codec::None {
+            return (Codec::None, data);
+        }
+        let used =
+            aerie_storage::compress::compress(self.codec, self.compression_level, data, scratch);
+        let stored: &[u8] = if used == Codec::None { data } else { scratch };
+        self.plain_bytes
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.stored_bytes
+            .fetch_add(stored.len() as u64, Ordering::Relaxed);
+        (used, stored)
+    }
+
+    /// Stored over original record-data bytes written since start (1 without compression).
+    pub fn compression_ratio(&self) -> f64 {
+        let plain = self.plain_bytes.load(Ordering::Relaxed);
+        let stored = self.stored_bytes.load(Ordering::Relaxed);
+        if plain == 0 {
+            1.0
+        } else {
+            stored as f64 / plain as f64
+        }
     }
 
     /// Releases a superseded image.

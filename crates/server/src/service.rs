@@ -175,8 +175,9 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             let registry = ctx.registry.clone();
             let flushed = tokio::task::spawn_blocking(move || {
                 for ns in registry.iter() {
-                    if let Err(e) = ns.flush_storage() {
-                        tracing::error!(namespace = %ns.name, "final flush failed: {e}");
+                    // Syncs the files and saves the index snapshot for a warm restart.
+                    if let Err(e) = ns.close() {
+                        tracing::error!(namespace = %ns.name, "closing the storage failed: {e}");
                     }
                 }
             });

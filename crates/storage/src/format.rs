@@ -25,11 +25,13 @@
 //! | 32  | 8    | last-update time, ms since 2010 |
 //! | 40  | 4    | void time, s since 2010 (0 = never) |
 //! | 44  | 2    | generation |
-//! | 46  | 1    | flags (0x01 tombstone) |
+//! | 46  | 1    | flags (0x01 tombstone; bits 1..=2 codec: 0 none, 1 lz4, 2 snappy, 3 zstd) |
 //! | 47  | 1    | set name length |
 //! | 48  | n    | set name, then the record data (key section and flat bins) |
 
 use aerie_record::{Digest, DIGEST_SIZE};
+
+use crate::compress::Codec;
 
 /// File magic.
 pub const FILE_MAGIC: [u8; 8] = *b"AERIEDV1";
@@ -67,6 +69,8 @@ const _: () = assert!(RECORD_HEADER_BYTES == 48);
 pub const RECORD_ALIGN: usize = 16;
 /// Flag: the image is a tombstone (a delete).
 pub const FLAG_TOMBSTONE: u8 = 0x01;
+/// Flags bits 1..=2: the data's compression codec (`crate::compress::Codec`).
+const FLAG_CODEC_SHIFT: u8 = 1;
 
 /// Where a record image lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,8 +89,10 @@ pub struct RecordImage<'a> {
     pub void_time: u32,
     pub generation: u16,
     pub tombstone: bool,
+    /// How `data` is compressed (flags bits 1..=2).
+    pub codec: Codec,
     pub set: &'a [u8],
-    /// Key section and flat bins, as the namespace layer stores them.
+    /// Key section and flat bins, as the namespace layer stores them (compressed with `codec`).
     pub data: &'a [u8],
 }
 
@@ -109,7 +115,8 @@ impl RecordImage<'_> {
         out.extend_from_slice(&self.last_update_ms.to_be_bytes());
         out.extend_from_slice(&self.void_time.to_be_bytes());
         out.extend_from_slice(&self.generation.to_be_bytes());
-        out.push(if self.tombstone { FLAG_TOMBSTONE } else { 0 });
+        let tomb = if self.tombstone { FLAG_TOMBSTONE } else { 0 };
+        out.push(tomb | (self.codec.to_bits() << FLAG_CODEC_SHIFT));
         out.push(self.set.len().min(255) as u8);
         out.extend_from_slice(self.set.get(..self.set.len().min(255)).unwrap_or_default());
         out.extend_from_slice(self.data);
@@ -211,6 +218,7 @@ fn decode(seq: Option<u64>, b: &[u8]) -> Decoded<'_> {
             void_time,
             generation,
             tombstone: flags & FLAG_TOMBSTONE != 0,
+            codec: Codec::from_bits(flags >> FLAG_CODEC_SHIFT),
             set,
             data,
         },
@@ -323,6 +331,7 @@ mod tests {
             void_time: 7,
             generation: 2,
             tombstone: false,
+            codec: Codec::Zstd,
             set,
             data,
         }

@@ -13,11 +13,13 @@
 //!   image written for a digest wins, and a tombstone removes it;
 //! - with `commit_to_device`, `append` returns only after the image is synced.
 
+pub mod compress;
 pub mod device;
 pub mod format;
 pub mod scan;
 pub mod writer;
 
+pub use compress::Codec;
 pub use device::{Device, FileDevice};
 pub use format::{Location, RecordImage, FILE_HEADER_BYTES, WBLOCK_HEADER_BYTES};
 pub use writer::{BlockWriter, WriterConfig};
@@ -37,4 +39,6 @@ pub enum StorageError {
     OutOfSpace,
     #[error("record of {0} bytes does not fit in a write block")]
     RecordTooBig(usize),
+    #[error("the storage is closed for shutdown")]
+    Closed,
 }

@@ -39,42 +39,7 @@ pub fn scan_devices(
         next_seq: 1,
         ..Default::default()
     };
-    // (sequence, device, block) of every written block.
-    let mut blocks: Vec<(u64, u16, u32)> = Vec::new();
-    for (di, d) in devices.iter().enumerate() {
-        let mut h = [0u8; FILE_HEADER_BYTES];
-        d.read_at(&mut h, 0).map_err(|e| io_err(d.as_ref(), e))?;
-        match format::decode_file_header(&h) {
-            Ok(None) => continue,
-            Ok(Some(fh)) => {
-                if fh.namespace != namespace || fh.wblock_bytes != wblock_bytes {
-                    return Err(StorageError::Format {
-                        path: d.name().to_owned(),
-                        message: format!(
-                            "written for namespace '{}' with write-block-size {}; configured '{}' with {}",
-                            fh.namespace, fh.wblock_bytes, namespace, wblock_bytes
-                        ),
-                    });
-                }
-            }
-            Err(m) => {
-                return Err(StorageError::Format {
-                    path: d.name().to_owned(),
-                    message: m.to_owned(),
-                })
-            }
-        }
-        let n_blocks = (d.len() / wb as u64) as u32;
-        let mut wh = [0u8; WBLOCK_HEADER_BYTES];
-        for b in 1..n_blocks {
-            d.read_at(&mut wh, b as u64 * wb as u64)
-                .map_err(|e| io_err(d.as_ref(), e))?;
-            if let Some(seq) = format::decode_wblock_header(&wh) {
-                blocks.push((seq, di as u16, b));
-            }
-        }
-    }
-    blocks.sort_unstable();
+    let blocks = written_blocks(devices, namespace, wblock_bytes)?;
     let mut buf = vec![0u8; wb];
     let total = blocks.len();
     let mut next_report = Instant::now() + PROGRESS_EVERY;
@@ -130,6 +95,53 @@ pub fn scan_devices(
     }
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(summary)
+}
+
+/// Every written block of the devices, as (sequence, device, block), in write order. Devices
+/// whose header is blank are skipped (they are new); a foreign or mismatched header is an
+/// error.
+pub fn written_blocks(
+    devices: &[Arc<dyn Device>],
+    namespace: &str,
+    wblock_bytes: u32,
+) -> Result<Vec<(u64, u16, u32)>, StorageError> {
+    let wb = wblock_bytes as usize;
+    let mut blocks: Vec<(u64, u16, u32)> = Vec::new();
+    for (di, d) in devices.iter().enumerate() {
+        let mut h = [0u8; FILE_HEADER_BYTES];
+        d.read_at(&mut h, 0).map_err(|e| io_err(d.as_ref(), e))?;
+        match format::decode_file_header(&h) {
+            Ok(None) => continue,
+            Ok(Some(fh)) => {
+                if fh.namespace != namespace || fh.wblock_bytes != wblock_bytes {
+                    return Err(StorageError::Format {
+                        path: d.name().to_owned(),
+                        message: format!(
+                            "written for namespace '{}' with write-block-size {}; configured '{}' with {}",
+                            fh.namespace, fh.wblock_bytes, namespace, wblock_bytes
+                        ),
+                    });
+                }
+            }
+            Err(m) => {
+                return Err(StorageError::Format {
+                    path: d.name().to_owned(),
+                    message: m.to_owned(),
+                })
+            }
+        }
+        let n_blocks = (d.len() / wb as u64) as u32;
+        let mut wh = [0u8; WBLOCK_HEADER_BYTES];
+        for b in 1..n_blocks {
+            d.read_at(&mut wh, b as u64 * wb as u64)
+                .map_err(|e| io_err(d.as_ref(), e))?;
+            if let Some(seq) = format::decode_wblock_header(&wh) {
+                blocks.push((seq, di as u16, b));
+            }
+        }
+    }
+    blocks.sort_unstable();
+    Ok(blocks)
 }
 
 fn io_err(d: &dyn Device, e: std::io::Error) -> StorageError {
@@ -195,6 +207,7 @@ mod tests {
             void_time: 0,
             generation: 1,
             tombstone,
+            codec: crate::compress::Codec::None,
             set: b"s",
             data,
         }

@@ -54,6 +54,8 @@ struct State {
     to_clear: Vec<(u16, u32)>,
     /// Blocks whose header the next flush clears.
     to_clear_ready: Vec<(u16, u32)>,
+    /// Set by [`BlockWriter::close`]: the devices are final.
+    closed: bool,
 }
 
 impl State {
@@ -177,6 +179,7 @@ impl BlockWriter {
                 unsynced: 0,
                 to_clear: Vec::new(),
                 to_clear_ready: Vec::new(),
+                closed: false,
             }),
             sync_lock: Mutex::new(()),
             durable: AtomicU64::new(0),
@@ -221,6 +224,9 @@ impl BlockWriter {
             return Err(StorageError::RecordTooBig(size));
         }
         let mut st = self.state.lock();
+        if st.closed {
+            return Err(StorageError::Closed);
+        }
         if st.current.is_none() || st.used + padded > wb {
             if !use_reserve && st.free.len() <= self.reserve_blocks() {
                 return Err(StorageError::OutOfSpace);
@@ -287,6 +293,11 @@ impl BlockWriter {
         Ok(())
     }
 
+    /// The sequence number the next write block will get: one past every block written.
+    pub fn next_seq(&self) -> u64 {
+        self.state.lock().next_seq
+    }
+
     /// Group-commit syncs issued so far.
     pub fn group_syncs(&self) -> u64 {
         self.group_syncs.load(Ordering::Relaxed)
@@ -296,6 +307,9 @@ impl BlockWriter {
     /// clears the headers of blocks freed before the previous flush.
     pub fn flush(&self) -> Result<(), StorageError> {
         let mut st = self.state.lock();
+        if st.closed {
+            return Ok(());
+        }
         self.write_dirty(&mut st, false)?;
         let ready = std::mem::take(&mut st.to_clear_ready);
         for &(d, b) in &ready {
@@ -317,6 +331,15 @@ impl BlockWriter {
         for d in &self.devices {
             d.sync().map_err(|e| io_err(d.as_ref(), e))?;
         }
+        Ok(())
+    }
+
+    /// Writes out and syncs everything, then stops writing for good: later appends fail with
+    /// [`StorageError::Closed`] and flushes do nothing, so the devices stay exactly as an
+    /// index snapshot taken now describes them.
+    pub fn close(&self) -> Result<(), StorageError> {
+        self.sync_all()?;
+        self.state.lock().closed = true;
         Ok(())
     }
 
