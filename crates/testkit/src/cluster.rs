@@ -23,7 +23,8 @@ pub struct NodeSpec {
 #[derive(Debug)]
 pub struct TestCluster {
     bin: PathBuf,
-    namespaces: String,
+    /// Node `i`'s namespace stanzas (a node added later takes the first node's).
+    namespaces: Vec<String>,
     /// Environment for every node's process; `{node}` in a value becomes the node's index.
     envs: Vec<(String, String)>,
     specs: Vec<NodeSpec>,
@@ -70,7 +71,7 @@ impl TestCluster {
     /// As [`start`](Self::start).
     #[must_use]
     pub fn start_at(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &str) -> Self {
-        Self::start_inner(bin.into(), ips, namespaces, &[], None)
+        Self::start_inner(bin.into(), ips, &[namespaces.to_owned()], &[], None)
     }
 
     /// [`start`](Self::start) for a configuration with `security { }`: the harness logs in as
@@ -92,7 +93,7 @@ impl TestCluster {
         Self::start_inner(
             bin.into(),
             &vec![Ipv4Addr::LOCALHOST; n],
-            config,
+            &[config.to_owned()],
             &[],
             login,
         )
@@ -111,20 +112,33 @@ impl TestCluster {
         namespaces: &str,
         envs: &[(&str, &str)],
     ) -> Self {
-        Self::start_inner(bin.into(), ips, namespaces, envs, None)
+        Self::start_inner(bin.into(), ips, &[namespaces.to_owned()], envs, None)
     }
 
+    /// [`start_at`](Self::start_at) with node `i`'s own namespace stanzas `namespaces[i]`
+    /// (a rack id per node, say).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start), or when the two lists differ in length.
+    #[must_use]
+    pub fn start_each(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &[String]) -> Self {
+        assert_eq!(ips.len(), namespaces.len(), "one namespace text per node");
+        Self::start_inner(bin.into(), ips, namespaces, &[], None)
+    }
+
+    /// `namespaces` holds one text per node, or one for all.
     fn start_inner(
         bin: PathBuf,
         ips: &[Ipv4Addr],
-        namespaces: &str,
+        namespaces: &[String],
         envs: &[(&str, &str)],
         login: Option<(String, String)>,
     ) -> Self {
         let n = ips.len();
         let mut c = TestCluster {
             bin,
-            namespaces: namespaces.to_owned(),
+            namespaces: namespaces.to_vec(),
             envs: envs
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -177,7 +191,10 @@ impl TestCluster {
             spec.node_id,
             spec.fabric_port,
             spec.heartbeat_port,
-            self.namespaces,
+            self.namespaces
+                .get(i)
+                .or(self.namespaces.first())
+                .map_or("", String::as_str),
             ip = spec.ip,
         )
     }
