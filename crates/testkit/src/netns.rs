@@ -37,16 +37,17 @@ pub fn reexec_inside(test_name: &str) -> Place {
     if std::env::var_os(INNER_ENV).is_some() {
         return Place::Inside;
     }
-    let name = format!(
-        "aerie-{}-{}",
-        std::process::id(),
-        test_name
-            .chars()
-            .rev()
-            .take(12)
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-    );
+    // One namespace per run of one test: the pid, and the test's name cut to what `ip`
+    // accepts in a file name.
+    let short: String = test_name
+        .rsplit("::")
+        .next()
+        .unwrap_or(test_name)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
+    let name = format!("aerie-{}-{short}", std::process::id());
     if !ip(&["netns", "add", &name]) {
         return Place::Unavailable;
     }
