@@ -18,6 +18,8 @@ pub struct Config {
     pub namespaces: Vec<NamespaceConfig>,
     /// `mod-lua { }`: where UDF modules are kept.
     pub mod_lua: crate::ModLuaConfig,
+    /// `security { }`: `None` (no stanza) means security is off.
+    pub security: Option<crate::SecurityConfig>,
     /// One line per parameter or stanza that was accepted but has no effect in Aerie yet, formatted
     /// `FILE:LINE: parameter 'x' is accepted but not used`. The server should log each at startup.
     /// The full list lives in `unused.rs`.
@@ -41,6 +43,7 @@ impl Default for Config {
             network: NetworkConfig::default(),
             namespaces: vec![test],
             mod_lua: crate::ModLuaConfig::default(),
+            security: None,
             warnings: Vec::new(),
         }
     }
@@ -145,6 +148,9 @@ pub struct NetworkConfig {
     /// `network { info { } }`: the info-only port (3003). `None` unless the stanza is present;
     /// info commands are always served on the service port too.
     pub info: Option<Endpoint>,
+    /// `network { admin { } }` (Aerospike 8.1): a second client-protocol port for operators and
+    /// tools, outside `proto-fd-max`. `None` unless the stanza is present; a port of 0 opens none.
+    pub admin: Option<Endpoint>,
     pub heartbeat: HeartbeatConfig,
     /// Aerie extension, `network { http { } }`: an HTTP endpoint. Not an Aerospike stanza.
     pub http: HttpConfig,
@@ -156,6 +162,7 @@ impl Default for NetworkConfig {
             service: Endpoint::localhost(3000),
             fabric: Endpoint::localhost(3001),
             info: None,
+            admin: None,
             heartbeat: HeartbeatConfig::default(),
             http: HttpConfig::default(),
         }
@@ -236,6 +243,10 @@ pub struct HttpConfig {
     /// Aerospike file that omits it should not open a new port to the network.
     pub address: String,
     pub port: u16,
+    /// Whether the operator asked for this endpoint (an `http` stanza, or a port on the command
+    /// line). When not, the port is only a default: several nodes on one host all default to it,
+    /// so the server treats a taken default port as a warning rather than a reason to stop.
+    pub requested: bool,
 }
 
 impl Default for HttpConfig {
@@ -244,6 +255,7 @@ impl Default for HttpConfig {
             enabled: true,
             address: Endpoint::LOCALHOST.to_owned(),
             port: 8080,
+            requested: false,
         }
     }
 }

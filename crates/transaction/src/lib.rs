@@ -12,7 +12,7 @@
 
 mod aggr;
 mod batch;
-pub use batch::{set_row_observer, RowKind, RowObserver};
+pub use batch::{for_each_row as for_each_batch_row, set_row_observer, RowKind, RowObserver};
 mod cdt_ops;
 mod exp_ops;
 pub mod jobs;
