@@ -17,7 +17,7 @@ use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
 use aerie_security::{ConnAuth, Security};
-use aerie_transaction::{Dispatched, Step, StreamJob};
+use aerie_transaction::{Dispatched, Route, Step, StreamJob};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
@@ -123,6 +123,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             Err(e) => return Err(e),
         }
     }
+    let pool = StoragePool::new();
     if let Some(admin) = config.network.admin.as_ref().filter(|a| a.port != 0) {
         let admin_listener = TcpListener::bind((admin.address.as_str(), admin.port))
             .await
@@ -141,6 +142,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             admin_limit,
             ctx.clone(),
             security.clone(),
+            pool.clone(),
             "admin",
         ));
     }
@@ -165,16 +167,23 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         limit,
         ctx.clone(),
         security.clone(),
+        pool,
         "proto-fd-max",
     );
     tokio::select! {
         () = accept => Ok(()),
         () = shutdown_signal() => {
             tracing::info!("shutting down");
-            for ns in ctx.registry.iter() {
-                if let Err(e) = ns.flush_storage() {
-                    tracing::error!(namespace = %ns.name, "final flush failed: {e}");
+            let registry = ctx.registry.clone();
+            let flushed = tokio::task::spawn_blocking(move || {
+                for ns in registry.iter() {
+                    if let Err(e) = ns.flush_storage() {
+                        tracing::error!(namespace = %ns.name, "final flush failed: {e}");
+                    }
                 }
+            });
+            if let Err(e) = flushed.await {
+                tracing::error!("final flush failed: {e}");
             }
             Ok(())
         }
@@ -188,6 +197,7 @@ async fn accept_loop(
     limit: Arc<Semaphore>,
     ctx: Arc<NodeContext>,
     security: Option<Arc<Security>>,
+    pool: StoragePool,
     limit_name: &'static str,
 ) {
     loop {
@@ -206,13 +216,16 @@ async fn accept_loop(
         };
         let ctx = ctx.clone();
         let security = security.clone();
+        let pool = pool.clone();
         tokio::spawn(async move {
             let stats = &ctx.service_stats;
             stats.client_connections.fetch_add(1, Ordering::Relaxed);
             stats
                 .client_connections_opened
                 .fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = serve_connection(stream, peer.ip(), &ctx, security.as_ref()).await {
+            if let Err(e) =
+                serve_connection(stream, peer.ip(), &ctx, security.as_ref(), &pool).await
+            {
                 tracing::debug!(%peer, "connection closed: {e}");
             }
             stats.client_connections.fetch_sub(1, Ordering::Relaxed);
@@ -222,6 +235,74 @@ async fn accept_loop(
             drop(permit);
         });
     }
+}
+
+/// Most commands running at once on the storage pool, per CPU.
+const STORAGE_POOL_PER_CPU: usize = 8;
+/// Least commands running at once on the storage pool (group commit wants writers in flight).
+const STORAGE_POOL_MIN: usize = 16;
+
+/// The bounded pool that runs the commands which may wait on a device
+/// ([`aerie_transaction::Route::Storage`]): record reads from `storage-engine device` files,
+/// full write-block writes and `commit-to-device` syncs. Runtime threads never wait on a
+/// device, so commands on memory namespaces keep their latency behind a slow disk; the
+/// semaphore bounds the blocking threads in use.
+#[derive(Debug, Clone)]
+struct StoragePool {
+    permits: Arc<Semaphore>,
+}
+
+impl StoragePool {
+    fn new() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let size = (cpus * STORAGE_POOL_PER_CPU).max(STORAGE_POOL_MIN);
+        Self {
+            permits: Arc::new(Semaphore::new(size)),
+        }
+    }
+
+    /// Runs `f` on a pool thread and waits for it without holding a runtime thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ConnError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| ConnError::Io(std::io::Error::other(e)))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| ConnError::Io(std::io::Error::other(e)))
+    }
+}
+
+/// Dispatches one message, on the storage pool when [`aerie_transaction::route`] says so.
+/// `msg` and `out` are lent to the pool thread and given back.
+async fn dispatch_msg(
+    ctx: &NodeContext,
+    pool: &StoragePool,
+    msg: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(Dispatched, Route), ConnError> {
+    let route = aerie_transaction::route(&ctx.registry, msg);
+    if route == Route::Inline {
+        return Ok((
+            aerie_transaction::dispatch_streaming(&ctx.registry, msg, out),
+            route,
+        ));
+    }
+    let registry = ctx.registry.clone();
+    let (m, mut o) = (std::mem::take(msg), std::mem::take(out));
+    let (m, o, d) = pool
+        .run(move || {
+            let d = aerie_transaction::dispatch_streaming(&registry, &m, &mut o);
+            (m, o, d)
+        })
+        .await?;
+    *msg = m;
+    *out = o;
+    Ok((d, route))
 }
 
 /// Pending connections the kernel queues for the service port.
@@ -344,8 +425,9 @@ impl From<std::io::Error> for ConnError {
 async fn serve_connection(
     mut stream: TcpStream,
     peer: IpAddr,
-    ctx: &NodeContext,
+    ctx: &Arc<NodeContext>,
     security: Option<&Arc<Security>>,
+    pool: &StoragePool,
 ) -> Result<(), ConnError> {
     let _ = stream.set_nodelay(true);
     let (reader, mut writer) = stream.split();
@@ -371,18 +453,35 @@ async fn serve_connection(
         read_body(&mut reader, h.size_bytes, &mut body).await?;
         match h.proto_type {
             ProtoType::Info => {
-                let start = out.len();
-                out.extend_from_slice(&[0u8; PROTO_HEADER_SIZE]);
-                match security {
-                    None => aerie_info::handle(ctx, &body, &mut out),
-                    Some(sec) => aerie_info::handle_checked(ctx, &body, &mut out, &mut |n, a| {
-                        sec.check_info(&mut auth, peer, n, a)
-                    }),
-                }
-                let size = (out.len() - start - PROTO_HEADER_SIZE) as u64;
-                if let Some(dst) = out.get_mut(start..start + PROTO_HEADER_SIZE) {
-                    dst.copy_from_slice(&ProtoHeader::encode(ProtoType::Info, size));
-                }
+                // Info commands may sweep a namespace (truncate) or write files (index and
+                // UDF definitions): they run on a blocking thread, outside the storage pool so
+                // a busy device never delays a client's tend.
+                let (c, b, mut o) = (
+                    ctx.clone(),
+                    std::mem::take(&mut body),
+                    std::mem::take(&mut out),
+                );
+                let (sec, mut a) = (security.cloned(), std::mem::take(&mut auth));
+                let (b, o, a) = tokio::task::spawn_blocking(move || {
+                    let start = o.len();
+                    o.extend_from_slice(&[0u8; PROTO_HEADER_SIZE]);
+                    match sec {
+                        None => aerie_info::handle(&c, &b, &mut o),
+                        Some(sec) => aerie_info::handle_checked(&c, &b, &mut o, &mut |n, x| {
+                            sec.check_info(&mut a, peer, n, x)
+                        }),
+                    }
+                    let size = (o.len() - start - PROTO_HEADER_SIZE) as u64;
+                    if let Some(dst) = o.get_mut(start..start + PROTO_HEADER_SIZE) {
+                        dst.copy_from_slice(&ProtoHeader::encode(ProtoType::Info, size));
+                    }
+                    (b, o, a)
+                })
+                .await
+                .map_err(|e| ConnError::Io(std::io::Error::other(e)))?;
+                body = b;
+                out = o;
+                auth = a;
             }
             ProtoType::Msg => {
                 let started = Instant::now();
@@ -393,10 +492,11 @@ async fn serve_connection(
                 }
                 // Clustering: proxy to the partition's master, or replicate a write.
                 else if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
-                    if let Dispatched::Stream(job) =
-                        aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
+                    if let (Dispatched::Stream(job), route) =
+                        dispatch_msg(ctx, pool, &mut body, &mut out).await?
                     {
-                        stream_reply(&mut writer, *job, &mut out, false).await?;
+                        let pool = (route == Route::Storage).then_some(pool);
+                        stream_reply(&mut writer, *job, &mut out, false, pool).await?;
                     }
                 }
                 ctx.latencies.record(&body, started);
@@ -428,17 +528,18 @@ async fn serve_connection(
                 let mut plain = Vec::new();
                 let target = if compress_reply { &mut plain } else { &mut out };
                 // Clustering: proxy to the partition's master, or replicate a write.
-                let streamed =
+                let (streamed, route) =
                     if !ctx.cluster.is_alone() && ctx.cluster.handle_msg(&inflated, target).await {
-                        Dispatched::Complete
+                        (Dispatched::Complete, Route::Inline)
                     } else {
-                        aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target)
+                        dispatch_msg(ctx, pool, &mut inflated, target).await?
                     };
                 if compress_reply && !plain.is_empty() {
                     compress::deflate_frame(&plain, &mut out)?;
                 }
                 if let Dispatched::Stream(job) = streamed {
-                    stream_reply(&mut writer, *job, &mut out, compress_reply).await?;
+                    let pool = (route == Route::Storage).then_some(pool);
+                    stream_reply(&mut writer, *job, &mut out, compress_reply, pool).await?;
                 }
                 ctx.latencies.record(&inflated, started);
             }
@@ -486,12 +587,28 @@ async fn stream_reply<W: AsyncWrite + Unpin>(
     mut job: StreamJob,
     out: &mut Vec<u8>,
     compress: bool,
+    pool: Option<&StoragePool>,
 ) -> Result<(), ConnError> {
     let mut plain = Vec::new();
     // Each `More` sends records or finishes a partition, so the loop ends.
     loop {
         let frame = if compress { &mut plain } else { &mut *out };
-        let step = job.next_frame(frame);
+        let step = match pool {
+            // Frames of a persisted namespace read record data from its device.
+            Some(pool) => {
+                let mut buf = std::mem::take(frame);
+                let (j, b, step) = pool
+                    .run(move || {
+                        let step = job.next_frame(&mut buf);
+                        (job, buf, step)
+                    })
+                    .await?;
+                job = j;
+                *frame = b;
+                step
+            }
+            None => job.next_frame(frame),
+        };
         if compress && !plain.is_empty() {
             compress::deflate_frame(&plain, out)?;
             plain.clear();

@@ -71,20 +71,7 @@ impl TestCluster {
     /// As [`start`](Self::start).
     #[must_use]
     pub fn start_at(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &str) -> Self {
-        let each = vec![namespaces.to_owned(); ips.len()];
-        Self::start_inner(bin.into(), ips, &each, &[], None)
-    }
-
-    /// [`start_at`](Self::start_at) with node `i`'s own namespace stanzas `namespaces[i]`
-    /// (a rack id per node, say).
-    ///
-    /// # Panics
-    ///
-    /// As [`start`](Self::start), or when the two lists differ in length.
-    #[must_use]
-    pub fn start_each(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &[String]) -> Self {
-        assert_eq!(ips.len(), namespaces.len(), "one namespace text per node");
-        Self::start_inner(bin.into(), ips, namespaces, &[], None)
+        Self::start_inner(bin.into(), ips, &[namespaces.to_owned()], &[], None)
     }
 
     /// [`start`](Self::start) for a configuration with `security { }`: the harness logs in as
@@ -106,7 +93,7 @@ impl TestCluster {
         Self::start_inner(
             bin.into(),
             &vec![Ipv4Addr::LOCALHOST; n],
-            &vec![config.to_owned(); n],
+            &[config.to_owned()],
             &[],
             login,
         )
@@ -125,10 +112,22 @@ impl TestCluster {
         namespaces: &str,
         envs: &[(&str, &str)],
     ) -> Self {
-        let each = vec![namespaces.to_owned(); ips.len()];
-        Self::start_inner(bin.into(), ips, &each, envs, None)
+        Self::start_inner(bin.into(), ips, &[namespaces.to_owned()], envs, None)
     }
 
+    /// [`start_at`](Self::start_at) with node `i`'s own namespace stanzas `namespaces[i]`
+    /// (a rack id per node, say).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start), or when the two lists differ in length.
+    #[must_use]
+    pub fn start_each(bin: impl Into<PathBuf>, ips: &[Ipv4Addr], namespaces: &[String]) -> Self {
+        assert_eq!(ips.len(), namespaces.len(), "one namespace text per node");
+        Self::start_inner(bin.into(), ips, namespaces, &[], None)
+    }
+
+    /// `namespaces` holds one text per node, or one for all.
     fn start_inner(
         bin: PathBuf,
         ips: &[Ipv4Addr],

@@ -42,6 +42,39 @@ pub enum Dispatched {
     Stream(Box<StreamJob>),
 }
 
+/// Where a command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// On the calling (async service) thread: nothing in it waits on a device.
+    Inline,
+    /// On a thread of the service's bounded storage pool: the command may read record data
+    /// from a device, write a full write block or wait for a `commit-to-device` sync.
+    Storage,
+}
+
+/// Where the command in `body` should run: commands on a namespace with storage files go to
+/// the storage pool, so commands on memory namespaces never wait behind a slow device.
+/// Batches go there whenever the node has a persisted namespace (their rows may name
+/// several namespaces); a malformed message runs inline (its reply is an error).
+pub fn route(registry: &Registry, body: &[u8]) -> Route {
+    let Ok(msg) = Msg::parse(body) else {
+        return Route::Inline;
+    };
+    let persisted = if msg.header.info1 & info1::BATCH != 0 || msg.fields.has(field::BATCH_INDEX) {
+        registry.iter().any(|ns| ns.has_storage())
+    } else {
+        msg.fields
+            .get(field::NAMESPACE)
+            .and_then(|name| registry.get(name))
+            .is_some_and(|ns| ns.has_storage())
+    };
+    if persisted {
+        Route::Storage
+    } else {
+        Route::Inline
+    }
+}
+
 /// Executes one `as_msg` request body and appends the whole reply to `out`. Scans and queries
 /// are run to their end here; the service uses [`dispatch_streaming`] instead, so that a large
 /// scan is never held in memory whole.

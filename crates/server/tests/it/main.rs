@@ -33,6 +33,7 @@ mod storage_crash_restart;
 mod storage_defrag;
 mod storage_device_reads;
 mod storage_loss_bound;
+mod storage_slow_device_isolation;
 mod storage_startup_refusal;
 mod storage_tombstones;
 mod truncate_set;
