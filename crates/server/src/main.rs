@@ -5,8 +5,10 @@
 mod args;
 mod http;
 mod logging;
+mod namespace_admin;
 mod service;
 mod ticker;
+mod tsvc;
 mod udf_setup;
 
 use std::process::ExitCode;
@@ -60,6 +62,7 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
     if let Some(p) = opts.http_port {
         config.network.http.port = p;
     }
+    namespace_admin::load_persisted(&mut config)?;
     logging::init(&config.logging)?;
     for w in &config.warnings {
         tracing::warn!(target: "aerie::config", "{w}");

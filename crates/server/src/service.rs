@@ -76,15 +76,9 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
     for ns in ctx.registry.iter() {
         // Index definitions saved beside the storage files; populated in the background.
         aerie_sindex::restore(ns);
-        if ns.config.nsup_period_secs > 0 {
-            tokio::spawn(nsup(ns.clone()));
-        }
-        tokio::spawn(track_usage(ns.clone()));
-        if let Some(ms) = ns.flush_interval_ms() {
-            tokio::spawn(flush_storage(ns.clone(), ms));
-            tokio::spawn(defrag(ns.clone()));
-        }
+        start_namespace_tasks(ns);
     }
+    crate::namespace_admin::install();
     crate::ticker::spawn(ctx.clone());
     if config.network.http.enabled {
         crate::http::start(&config, ctx.clone()).await?;
@@ -151,6 +145,19 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
 
 /// The namespace supervisor: an expiry pass every `nsup-period` seconds, off the service
 /// threads' critical path (each partition is locked only while it is swept).
+/// Starts a namespace's background tasks: expiry and eviction, usage tracking, and for
+/// persisted namespaces the storage flush and defrag. Needs a runtime context.
+pub fn start_namespace_tasks(ns: &Arc<aerie_namespace::Namespace>) {
+    if ns.config.nsup_period_secs > 0 {
+        tokio::spawn(nsup(ns.clone()));
+    }
+    tokio::spawn(track_usage(ns.clone()));
+    if let Some(ms) = ns.flush_interval_ms() {
+        tokio::spawn(flush_storage(ns.clone(), ms));
+        tokio::spawn(defrag(ns.clone()));
+    }
+}
+
 async fn nsup(ns: Arc<aerie_namespace::Namespace>) {
     let period = std::time::Duration::from_secs(u64::from(ns.config.nsup_period_secs));
     let mut tick = tokio::time::interval(period);
@@ -275,13 +282,8 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
             }
             ProtoType::Msg => {
                 let started = Instant::now();
-                // Clustering: proxy to the partition's master, or replicate a write.
-                if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
-                    if let Dispatched::Stream(job) =
-                        aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
-                    {
-                        stream_reply(&mut writer, *job, &mut out, false).await?;
-                    }
+                if let Dispatched::Stream(job) = crate::tsvc::execute(ctx, &body, &mut out).await {
+                    stream_reply(&mut writer, *job, &mut out, false).await?;
                 }
                 ctx.latencies.record(&body, started);
             }
@@ -304,13 +306,7 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                     && inflated.len() >= MSG_HEADER_SIZE;
                 let mut plain = Vec::new();
                 let target = if compress_reply { &mut plain } else { &mut out };
-                // Clustering: proxy to the partition's master, or replicate a write.
-                let streamed =
-                    if !ctx.cluster.is_alone() && ctx.cluster.handle_msg(&inflated, target).await {
-                        Dispatched::Complete
-                    } else {
-                        aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target)
-                    };
+                let streamed = crate::tsvc::execute(ctx, &inflated, target).await;
                 if compress_reply && !plain.is_empty() {
                     compress::deflate_frame(&plain, &mut out)?;
                 }
