@@ -24,8 +24,8 @@ pub use access::ReadBuf;
 pub use hook::RecordHook;
 pub use index::PartitionIndex;
 pub use namespace::{
-    bump, Namespace, NamespaceStats, Registry, RegistryError, StoreError, TruncateError, Usage,
-    MAX_NAMESPACES,
+    bump, Commit, Namespace, NamespaceStats, Registry, RegistryError, StoreError, TruncateError,
+    Usage, MAX_NAMESPACES,
 };
 pub use partition::{NodeId, OwnershipTable, Partition};
 pub use persist::Persistence;

@@ -86,9 +86,14 @@ impl Command {
         let body = self.encode();
         let started = std::time::Instant::now();
         let mut out = Vec::with_capacity(512);
-        if let Dispatched::Stream(mut job) = crate::tsvc::execute(ctx, &body, &mut out).await {
+        if let (Dispatched::Stream(mut job), route) =
+            crate::tsvc::execute(ctx, &body, &mut out).await
+        {
             // Not a single-record command after all; finish it rather than leave it half run.
-            job.run_to_end(&mut out);
+            while !matches!(
+                crate::tsvc::next_frame(&mut job, route, &mut out),
+                Step::Finished
+            ) {}
         }
         ctx.latencies.record(&body, started);
         let mut rows = Vec::new();
@@ -111,10 +116,12 @@ impl Command {
         let body = self.encode();
         let mut out = Vec::with_capacity(16 * 1024);
         let mut rows = Vec::new();
-        if let Dispatched::Stream(mut job) = crate::tsvc::execute(ctx, &body, &mut out).await {
+        if let (Dispatched::Stream(mut job), route) =
+            crate::tsvc::execute(ctx, &body, &mut out).await
+        {
             // Each `More` sends records or finishes a partition, so the loop ends.
             loop {
-                let step = job.next_frame(&mut out);
+                let step = crate::tsvc::next_frame(&mut job, route, &mut out);
                 let rc = decode_frames(&out, &mut rows, max)?;
                 out.clear();
                 if rc != 0 {
