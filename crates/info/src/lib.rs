@@ -203,8 +203,24 @@ pub fn answer_local(ctx: &NodeContext, cmd: &str) -> String {
         "query-abort" | "scan-abort" => jobs::abort(args),
         "query-abort-all" | "scan-abort-all" => jobs::abort_all(),
         "jobs" => jobs::legacy(args),
+        "namespace-create" | "namespace-delete" => match NAMESPACE_ADMIN.get() {
+            Some(admin) => admin(ctx, name, args),
+            None => "ERROR:16:namespaces cannot be created at run time on this node".to_owned(),
+        },
         _ => cluster::answer(ctx, name, args).unwrap_or_else(|| "ERROR:4:unrecognized command".to_owned()),
     }
+}
+
+/// Runs `namespace-create` and `namespace-delete` (command name, arguments). Creating a
+/// namespace opens storage and starts the namespace's background tasks, which belong to the
+/// server binary; it installs this once at startup ([`install_namespace_admin`]).
+pub type NamespaceAdmin = dyn Fn(&NodeContext, &str, &str) -> String + Send + Sync;
+
+static NAMESPACE_ADMIN: std::sync::OnceLock<Box<NamespaceAdmin>> = std::sync::OnceLock::new();
+
+/// Installs the handler of the run-time namespace commands (first call wins).
+pub fn install_namespace_admin(admin: Box<NamespaceAdmin>) {
+    let _ = NAMESPACE_ADMIN.set(admin);
 }
 
 /// Features this node supports, as CE 8.1 announces them.

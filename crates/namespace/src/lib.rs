@@ -25,7 +25,8 @@ pub use access::ReadBuf;
 pub use hook::RecordHook;
 pub use index::PartitionIndex;
 pub use namespace::{
-    bump, Commit, Namespace, NamespaceStats, Registry, StoreError, TruncateError, Usage,
+    bump, Commit, Namespace, NamespaceStats, Registry, RegistryError, StoreError, TruncateError,
+    Usage, MAX_NAMESPACES,
 };
 pub use partition::{NodeId, OwnershipTable, Partition};
 pub use persist::Persistence;

@@ -981,22 +981,72 @@ pub enum TruncateError {
     FutureLut,
 }
 
-/// Every namespace of the node.
-#[derive(Debug, Default)]
+/// Most namespaces a node holds over one run, run-time creations and deletions included
+/// (the reference server's `AS_NAMESPACE_SZ` is 32).
+pub const MAX_NAMESPACES: usize = 32;
+
+/// Every namespace of the node: those of the configuration, then those created at run time.
+///
+/// Append-only slots: a namespace, once added, stays at its address for the registry's life,
+/// so lookups hand out plain references and need no lock. Deleting a namespace hides it from
+/// [`Registry::get`] and [`Registry::iter`]; its memory (and any storage file it opened) is
+/// released at the next restart, which is why [`Registry::storage_in_use`] still reports it.
+#[derive(Debug)]
 pub struct Registry {
-    namespaces: Vec<Arc<Namespace>>,
+    slots: Box<[std::sync::OnceLock<Arc<Namespace>>]>,
+    deleted: Box<[std::sync::atomic::AtomicBool]>,
+    /// Serializes additions and deletions (lookups never take it).
+    change: parking_lot::Mutex<()>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::with_namespaces(Vec::new())
+    }
+}
+
+/// Why a namespace could not be added or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    #[error("namespace {0} already exists")]
+    Exists(String),
+    #[error("namespace {0} not found")]
+    NotFound(String),
+    #[error("no room for another namespace (at most {MAX_NAMESPACES} per run)")]
+    Full,
+    #[error("storage file {0} is in use by namespace {1} (a deleted namespace frees its files at restart)")]
+    FileInUse(String, String),
 }
 
 impl Registry {
+    fn with_namespaces(namespaces: Vec<Arc<Namespace>>) -> Self {
+        let slots: Box<[std::sync::OnceLock<Arc<Namespace>>]> = (0..MAX_NAMESPACES
+            .max(namespaces.len()))
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
+        for (slot, ns) in slots.iter().zip(namespaces) {
+            let _ = slot.set(ns);
+        }
+        let deleted = (0..slots.len())
+            .map(|_| std::sync::atomic::AtomicBool::new(false))
+            .collect();
+        Self {
+            slots,
+            deleted,
+            change: parking_lot::Mutex::new(()),
+        }
+    }
+
     /// Builds an in-memory registry from configuration, ignoring storage files (tests,
     /// fuzzing). The server uses [`Registry::open`].
     pub fn new(configs: &[NamespaceConfig], node: NodeId) -> Self {
-        Self {
-            namespaces: configs
+        Self::with_namespaces(
+            configs
                 .iter()
                 .map(|c| Arc::new(Namespace::new(c.clone(), node)))
                 .collect(),
-        }
+        )
     }
 
     /// Opens every namespace, replaying storage files where configured.
@@ -1005,17 +1055,114 @@ impl Registry {
             .iter()
             .map(|c| Namespace::open(c.clone(), node).map(Arc::new))
             .collect::<Result<_, _>>()?;
-        Ok(Self { namespaces })
+        Ok(Self::with_namespaces(namespaces))
     }
 
     /// The namespace called `name`.
     #[inline]
     pub fn get(&self, name: &[u8]) -> Option<&Arc<Namespace>> {
-        self.namespaces.iter().find(|n| n.name.as_bytes() == name)
+        self.iter().find(|n| n.name.as_bytes() == name)
     }
 
-    /// All namespaces in configuration order.
+    /// All namespaces: configuration order, then creation order.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Namespace>> {
-        self.namespaces.iter()
+        self.slots
+            .iter()
+            .zip(self.deleted.iter())
+            .map_while(|(slot, deleted)| Some((slot.get()?, deleted)))
+            .filter(|(_, deleted)| !deleted.load(Ordering::Acquire))
+            .map(|(ns, _)| ns)
+    }
+
+    /// The live or deleted namespace that opened storage file `file`, if any.
+    pub fn storage_in_use(&self, file: &str) -> Option<&Arc<Namespace>> {
+        self.slots.iter().map_while(|s| s.get()).find(|ns| {
+            crate::persist::StorageSettings::from_config(&ns.config)
+                .is_some_and(|s| s.files.iter().any(|f| f == file))
+        })
+    }
+
+    /// Adds a namespace opened at run time. `open` runs under the registry's change lock, after
+    /// the name and storage files were checked, so two creations cannot race.
+    pub fn add(
+        &self,
+        config: NamespaceConfig,
+        open: impl FnOnce(NamespaceConfig) -> Result<Namespace, String>,
+    ) -> Result<Result<&Arc<Namespace>, String>, RegistryError> {
+        let _guard = self.change.lock();
+        if self.get(config.name.as_bytes()).is_some() {
+            return Err(RegistryError::Exists(config.name));
+        }
+        if let Some(settings) = crate::persist::StorageSettings::from_config(&config) {
+            for f in &settings.files {
+                if let Some(other) = self.storage_in_use(f) {
+                    return Err(RegistryError::FileInUse(f.clone(), other.name.clone()));
+                }
+            }
+        }
+        let slot = self
+            .slots
+            .iter()
+            .find(|s| s.get().is_none())
+            .ok_or(RegistryError::Full)?;
+        let ns = match open(config) {
+            Ok(ns) => Arc::new(ns),
+            Err(e) => return Ok(Err(e)),
+        };
+        let _ = slot.set(ns);
+        Ok(slot
+            .get()
+            .ok_or_else(|| "namespace slot not set".to_owned()))
+    }
+
+    /// Hides namespace `name` from lookups; returns it so the caller can release its records.
+    pub fn delete(&self, name: &str) -> Result<Arc<Namespace>, RegistryError> {
+        let _guard = self.change.lock();
+        for (slot, deleted) in self.slots.iter().zip(self.deleted.iter()) {
+            let Some(ns) = slot.get() else { break };
+            if ns.name == name && !deleted.load(Ordering::Acquire) {
+                deleted.store(true, Ordering::Release);
+                return Ok(ns.clone());
+            }
+        }
+        Err(RegistryError::NotFound(name.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    fn config(name: &str) -> NamespaceConfig {
+        let text =
+            format!("namespace {name} {{\n replication-factor 1\n storage-engine memory\n}}\n");
+        let mut c =
+            aerie_config::parse_str(&text, "test").map_or_else(|e| panic!("{e}"), |c| c.namespaces);
+        c.pop().unwrap_or_else(|| panic!("no namespace parsed"))
+    }
+
+    #[test]
+    fn grows_deletes_and_refuses_clashes() {
+        let r = Registry::new(&[config("a")], 1);
+        assert!(r.get(b"a").is_some());
+        let added = r.add(config("b"), |c| Ok(Namespace::new(c, 1)));
+        assert!(matches!(added, Ok(Ok(ns)) if ns.name == "b"));
+        assert_eq!(
+            r.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert!(matches!(
+            r.add(config("b"), |c| Ok(Namespace::new(c, 1))),
+            Err(RegistryError::Exists(_))
+        ));
+        assert!(r.delete("b").is_ok());
+        assert!(r.get(b"b").is_none());
+        assert!(matches!(r.delete("b"), Err(RegistryError::NotFound(_))));
+        // A deleted name can be created again, in a new slot.
+        assert!(matches!(
+            r.add(config("b"), |c| Ok(Namespace::new(c, 1))),
+            Ok(Ok(_))
+        ));
+        assert_eq!(r.iter().count(), 2);
     }
 }

@@ -7,9 +7,11 @@ mod args;
 mod fault;
 mod http;
 mod logging;
+mod namespace_admin;
 mod security_setup;
 mod service;
 mod ticker;
+mod tsvc;
 mod udf_setup;
 
 use std::process::ExitCode;
@@ -60,6 +62,7 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
         config.network.http.port = p;
         config.network.http.requested = true;
     }
+    namespace_admin::load_persisted(&mut config)?;
     logging::init(&config.logging)?;
     for w in &config.warnings {
         tracing::warn!(target: "aerie::config", "{w}");

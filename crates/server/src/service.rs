@@ -100,15 +100,9 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
     for ns in ctx.registry.iter() {
         // Index definitions saved beside the storage files; populated in the background.
         aerie_sindex::restore(ns);
-        if ns.config.nsup_period_secs > 0 {
-            tokio::spawn(nsup(ns.clone()));
-        }
-        tokio::spawn(track_usage(ns.clone()));
-        if let Some(ms) = ns.flush_interval_ms() {
-            tokio::spawn(flush_storage(ns.clone(), ms));
-            tokio::spawn(defrag(ns.clone()));
-        }
+        start_namespace_tasks(ns);
     }
+    crate::namespace_admin::install();
     crate::ticker::spawn(ctx.clone());
     if config.network.http.enabled {
         match crate::http::start(&config, ctx.clone()).await {
@@ -333,6 +327,19 @@ async fn bind_service(address: &str, port: u16) -> Result<TcpSocket, String> {
 
 /// The namespace supervisor: an expiry pass every `nsup-period` seconds, off the service
 /// threads' critical path (each partition is locked only while it is swept).
+/// Starts a namespace's background tasks: expiry and eviction, usage tracking, and for
+/// persisted namespaces the storage flush and defrag. Needs a runtime context.
+pub fn start_namespace_tasks(ns: &Arc<aerie_namespace::Namespace>) {
+    if ns.config.nsup_period_secs > 0 {
+        tokio::spawn(nsup(ns.clone()));
+    }
+    tokio::spawn(track_usage(ns.clone()));
+    if let Some(ms) = ns.flush_interval_ms() {
+        tokio::spawn(flush_storage(ns.clone(), ms));
+        tokio::spawn(defrag(ns.clone()));
+    }
+}
+
 async fn nsup(ns: Arc<aerie_namespace::Namespace>) {
     let period = std::time::Duration::from_secs(u64::from(ns.config.nsup_period_secs));
     let mut tick = tokio::time::interval(period);

@@ -9,7 +9,28 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use std::sync::Arc;
+
 use aerie_info::{process, Histogram, NodeContext, N_LATENCY_COLS};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+pub fn routes() -> Router<Arc<NodeContext>> {
+    Router::new().route("/metrics", get(serve))
+}
+
+async fn serve(State(ctx): State<Arc<NodeContext>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render(&ctx),
+    )
+}
 
 /// One metric family: samples as `(name suffix, labels, value)`; the suffix is `_bucket`,
 /// `_sum` or `_count` for a histogram, empty otherwise.

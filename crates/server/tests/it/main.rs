@@ -23,6 +23,8 @@ mod logging_and_histograms;
 mod modify_ops_missing_bin;
 mod namespace_expiry_eviction;
 mod nemesis;
+mod rest_api;
+mod rest_document;
 mod scan_during_writes;
 mod scan_query_official_client;
 mod security_access;
