@@ -133,6 +133,7 @@ fn run_rows<P: PartitionOwner>(
     };
 
     let mut prev: Option<Msg<'_>> = None;
+    let mut frame_start = out.len();
     let mut w = MsgWriter::begin(out, ProtoType::Msg);
     let mut final_rc = ResultCode::Ok;
     for _ in 0..n_rows {
@@ -174,10 +175,15 @@ fn run_rows<P: PartitionOwner>(
         }
         if w.frame_len() > FRAME_TARGET_BYTES {
             w.finish();
+            frame_start = out.len();
             w = MsgWriter::begin(out, ProtoType::Msg);
         }
     }
     w.finish();
+    // Every row held back for its replicas: no empty frame before theirs.
+    if out.len() == frame_start + PROTO_HEADER_SIZE {
+        out.truncate(frame_start);
+    }
     Ok(final_rc)
 }
 

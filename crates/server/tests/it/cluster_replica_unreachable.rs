@@ -1,8 +1,9 @@
 //! Honest acknowledgements: a two-node cluster (replication factor 2) whose replica is
 //! paused with SIGSTOP while the official Rust client writes keys the other node masters.
 //! The master applies each write but cannot get it acknowledged, so the client must not get
-//! OK: it gets TIMEOUT (9) from the server, in doubt, within `transaction-max-ms`. Once the
-//! replica runs again, writes succeed again.
+//! OK: it gets TIMEOUT (9) from the server, in doubt, within `transaction-max-ms` — single
+//! puts and the rows of a batch write alike. Once the replica runs again, writes succeed
+//! again.
 
 use std::net::Ipv4Addr;
 use std::process::Command;
@@ -10,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use aerie_testkit::cluster::{info, stat_value};
 use aerie_testkit::TestCluster;
-use aerospike::{as_bin, as_key, Client, ClientPolicy, ResultCode, WritePolicy};
+use aerospike::{
+    as_bin, as_key, operations, BatchOperation, BatchPolicy, BatchWritePolicy, Client,
+    ClientPolicy, ResultCode, WritePolicy,
+};
 use base64::Engine as _;
 
 const NS: &str = "test";
@@ -80,9 +84,11 @@ async fn paused_replica_fails_the_write_with_timeout_in_doubt() {
     let owned = mastered(master);
     let keys: Vec<i64> = (0..10_000)
         .filter(|&k| owned[as_key!(NS, SET, k).partition_id()])
-        .take(KEYS)
+        .take(2 * KEYS)
         .collect();
-    assert_eq!(keys.len(), KEYS, "node 0 masters too few partitions");
+    assert_eq!(keys.len(), 2 * KEYS, "node 0 masters too few partitions");
+    // Single puts on the first half, one batch of writes on the second.
+    let (keys, batch_keys) = keys.split_at(KEYS);
 
     // No client-side limit (the test bounds each call itself): the server's own bound
     // (transaction-max-ms, 1 s by default) decides.
@@ -90,7 +96,7 @@ async fn paused_replica_fails_the_write_with_timeout_in_doubt() {
     wp.base_policy.total_timeout = 0;
     wp.base_policy.socket_timeout = 0;
     wp.base_policy.max_retries = 0;
-    for &k in &keys {
+    for &k in keys.iter().chain(batch_keys) {
         client
             .put(&wp, &as_key!(NS, SET, k), &[as_bin!("v", 1)])
             .await
@@ -115,7 +121,23 @@ async fn paused_replica_fails_the_write_with_timeout_in_doubt() {
             (k, tokio::time::timeout(Duration::from_secs(15), put).await)
         }
     });
-    let results = futures::future::join_all(puts).await;
+    let mut bp = BatchPolicy::default();
+    bp.base_policy.total_timeout = 0;
+    bp.base_policy.socket_timeout = 0;
+    bp.base_policy.max_retries = 0;
+    let bwp = BatchWritePolicy::default();
+    let mut batch: Vec<BatchOperation> = batch_keys
+        .iter()
+        .map(|&k| {
+            BatchOperation::write(
+                &bwp,
+                as_key!(NS, SET, k),
+                vec![operations::put(&as_bin!("v", 2))],
+            )
+        })
+        .collect();
+    let batch_call = tokio::time::timeout(Duration::from_secs(15), client.batch(&bp, &mut batch));
+    let (results, batch_answer) = tokio::join!(futures::future::join_all(puts), batch_call);
     let elapsed = started.elapsed();
     signal(replica_pid, "CONT");
 
@@ -137,6 +159,16 @@ async fn paused_replica_fails_the_write_with_timeout_in_doubt() {
             }
         }
     }
+    // Rows carry the server's code; the client marks a row in doubt only after a resend.
+    let batch_answer = batch_answer.expect("the batch got an answer within 15 s");
+    assert!(batch_answer.is_ok(), "batch call: {batch_answer:?}");
+    for (op, k) in batch.iter().zip(batch_keys) {
+        assert_eq!(
+            op.result_code(),
+            Some(ResultCode::Timeout),
+            "batch row {k}: want TIMEOUT with its replica paused"
+        );
+    }
     assert!(
         elapsed < Duration::from_secs(5),
         "the server took {elapsed:?} to give up (transaction-max-ms is 1 s)"
@@ -156,7 +188,7 @@ async fn paused_replica_fails_the_write_with_timeout_in_doubt() {
     retrying.base_policy.total_timeout = 10_000;
     retrying.base_policy.max_retries = 20;
     retrying.base_policy.sleep_between_retries = 200;
-    for &k in &keys {
+    for &k in keys.iter().chain(batch_keys) {
         client
             .put(&retrying, &as_key!(NS, SET, k), &[as_bin!("v", 3)])
             .await
