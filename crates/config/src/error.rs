@@ -117,6 +117,7 @@ pub enum Section {
     LogFile,
     Network,
     NetworkService,
+    Admin,
     Heartbeat,
     Fabric,
     Info,
@@ -126,6 +127,8 @@ pub enum Section {
     StorageDevice,
     Set,
     ModLua,
+    Security,
+    SecurityLog,
 }
 
 impl Section {
@@ -139,6 +142,7 @@ impl Section {
             Section::LogFile => "file",
             Section::Network => "network",
             Section::NetworkService => "network service",
+            Section::Admin => "admin",
             Section::Heartbeat => "heartbeat",
             Section::Fabric => "fabric",
             Section::Info => "info",
@@ -148,6 +152,8 @@ impl Section {
             Section::StorageDevice => "storage-engine device",
             Section::Set => "set",
             Section::ModLua => "mod-lua",
+            Section::Security => "security",
+            Section::SecurityLog => "security log",
         }
     }
 }

@@ -155,6 +155,7 @@ fn sample_expected() -> Config {
                 port: 3003,
                 access_address: None,
             }),
+            admin: None,
             heartbeat: HeartbeatConfig {
                 mode: HeartbeatMode::Mesh,
                 address: "10.0.0.1".to_owned(),
@@ -167,12 +168,14 @@ fn sample_expected() -> Config {
                 enabled: true,
                 address: "127.0.0.1".to_owned(),
                 port: 8080,
+                requested: false,
             },
         },
         namespaces: vec![test, bar],
         mod_lua: crate::ModLuaConfig {
             user_path: Some("/opt/aerospike/usr/udf/lua".to_owned()),
         },
+        security: None,
         warnings: [
             "aerospike.conf:3: parameter 'user' is accepted but not used",
             "aerospike.conf:4: parameter 'group' is accepted but not used",
@@ -216,7 +219,8 @@ fn default_config_is_zero_config() {
         HttpConfig {
             enabled: true,
             address: "127.0.0.1".to_owned(),
-            port: 8080
+            port: 8080,
+            requested: false,
         }
     );
     assert_eq!(config.logging.sinks.len(), 1);
@@ -366,6 +370,28 @@ fn memory_size_is_data_size_unless_data_size_is_given() -> Result<(), ConfigErro
 }
 
 #[test]
+fn rack_parameters() -> Result<(), ConfigError> {
+    let text = "namespace ns {\nrack-id 7\nprefer-uniform-balance true\nactive-rack 7\nstorage-engine memory\n}\n";
+    let config = parse_str(text, "aerie.conf")?;
+    let racks = config.namespaces[0].racks;
+    assert_eq!(
+        racks,
+        RackConfig {
+            rack_id: 7,
+            prefer_uniform_balance: true,
+            active_rack: 7
+        }
+    );
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    let default = parse_str(&with_namespace(""), "aerie.conf")?;
+    assert_eq!(default.namespaces[0].racks, RackConfig::default());
+    let too_big = "namespace ns {\nrack-id 1000001\nstorage-engine memory\n}\n";
+    let err = error_of(too_big).unwrap_or_default();
+    assert!(err.contains("rack-id") && err.contains("1000000"), "{err}");
+    Ok(())
+}
+
+#[test]
 fn device_max_record_size_follows_a_small_write_block() -> Result<(), ConfigError> {
     let text = "namespace ns {\nstorage-engine device {\nfile /d.dat\nfilesize 16M\nwrite-block-size 128K\n}\n}\n";
     let config = parse_str(text, "aerie.conf")?;
@@ -382,8 +408,31 @@ fn http_stanza_is_an_aerie_extension() -> Result<(), ConfigError> {
         HttpConfig {
             enabled: false,
             address: "0.0.0.0".to_owned(),
-            port: 9090
+            port: 9090,
+            requested: true,
         }
+    );
+    Ok(())
+}
+
+/// Aerospike 8.1's `admin` stanza: the admin port, with no default port of its own.
+#[test]
+fn admin_stanza_of_aerospike_8_1() -> Result<(), ConfigError> {
+    let text = with_namespace("network {\nadmin {\naddress any\nport 3008\n}\n}\n");
+    let config = parse_str(&text, "aerie.conf")?;
+    let expected = Endpoint {
+        address: "0.0.0.0".to_owned(),
+        port: 3008,
+        access_address: None,
+    };
+    assert_eq!(config.network.admin, Some(expected));
+    let text = with_namespace("network {\nadmin {\naddress 127.0.0.1\ntls-name x\n}\n}\n");
+    let config = parse_str(&text, "aerie.conf")?;
+    assert_eq!(config.network.admin.map(|a| a.port), Some(0));
+    assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+    assert_eq!(
+        parse_str(&with_namespace(""), "aerie.conf")?.network.admin,
+        None
     );
     Ok(())
 }
@@ -400,12 +449,12 @@ fn every_error_names_file_line_and_what_was_expected() {
         ("namespace test {\nstorage-engine memory\nfoo 1\n}\n", "aerie.conf:3: unknown parameter 'foo' in namespace stanza"),
         ("proto-fd-max 100\n", "aerie.conf:1: unknown parameter 'proto-fd-max' at the top level"),
         ("xdr {\n}\n", "aerie.conf:1: unknown stanza 'xdr' at the top level: expected 'service {', 'logging {', 'network {' or 'namespace NAME {'"),
-        ("namespace test {\nstorage-engine memory\nstrong-consistency true\n}\n", "aerie.conf:3: unknown parameter 'strong-consistency' in namespace stanza"),
-        ("network {\ntls a {\n}\n}\n", "aerie.conf:2: unknown stanza 'tls' in network stanza: expected 'service {', 'heartbeat {', 'fabric {', 'info {' or 'http {'"),
+        ("namespace test {\nstorage-engine memory\nstrong-consistency true\n}\n", "aerie.conf:3: 'strong-consistency true' is not supported by Aerie (only 'strong-consistency false' is accepted)"),
+        ("network {\ntls a {\n}\n}\n", "aerie.conf:2: unknown stanza 'tls' in network stanza: expected 'service {', 'admin {', 'heartbeat {', 'fabric {', 'info {' or 'http {'"),
         ("service {\nfoo {\n}\n}\n", "aerie.conf:2: unknown stanza 'foo' in service stanza: expected only parameters here"),
         ("network {\nheartbeat\n}\n", "aerie.conf:2: 'heartbeat' in network stanza opens a stanza: expected 'heartbeat {'"),
         ("namespace test {\nstorage-engine memory\nset demo\n}\n", "aerie.conf:3: 'set' in namespace stanza opens a stanza: expected 'set NAME {'"),
-        ("namespace test {\nstorage-engine memory {\ncommit-to-device true\n}\n}\n", "aerie.conf:3: unknown parameter 'commit-to-device' in storage-engine memory stanza"),
+        ("namespace test {\nstorage-engine memory {\ncommit-to-device true\n}\n}\n", "aerie.conf:3: 'commit-to-device true' is not supported by Aerie (only 'commit-to-device false' is accepted)"),
         // Bad values.
         ("network {\nservice {\nport abc\n}\n}\n", "aerie.conf:3: invalid value 'abc' for 'port': expected an integer 0..65535"),
         ("network {\nservice {\nport 65536\n}\n}\n", "aerie.conf:3: invalid value '65536' for 'port': expected an integer 0..65535"),

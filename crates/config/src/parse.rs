@@ -61,6 +61,10 @@ pub(crate) fn build(items: &[Item], file: &str, last_line: u32) -> Result<Config
                 parse_network(&mut ctx, stanza, &mut config.network)?;
             }
             "mod-lua" => crate::mod_lua::parse_mod_lua(&mut ctx, stanza, &mut config.mod_lua)?,
+            "security" => {
+                let security = config.security.get_or_insert_with(Default::default);
+                crate::security::parse_security(&mut ctx, stanza, security)?;
+            }
             "namespace" => {
                 let ns = namespace::parse_namespace(&mut ctx, stanza, &namespace_lines)?;
                 namespace_lines.insert(ns.name.clone(), stanza.line);
@@ -144,7 +148,22 @@ impl<'f> Ctx<'f> {
         unused: &[&str],
         stanzas: &[(&str, &'static str)],
     ) -> Result<(), ConfigError> {
-        if unused.contains(&param.key.as_str()) {
+        let key = param.key.as_str();
+        if let Some((_, _, accepted)) = unused::DEFAULT_ONLY
+            .iter()
+            .find(|(s, name, _)| *s == section && *name == key)
+        {
+            let value = param.values.join(" ");
+            if !value.eq_ignore_ascii_case(accepted) {
+                let message = format!(
+                    "'{key} {value}' is not supported by Aerie (only '{key} {accepted}' is accepted)"
+                );
+                return Err(self.invalid(param.line, message));
+            }
+            self.warn_unused_param(param);
+            return Ok(());
+        }
+        if unused.contains(&key) {
             self.warn_unused_param(param);
             return Ok(());
         }
@@ -304,7 +323,8 @@ fn parse_logging(
                 (LogTarget::File(path.to_owned()), Section::LogFile)
             }
             _ => {
-                ctx.other_stanza(inner, Section::Logging, &[], "'console {' or 'file PATH {'")?;
+                let expected = "'console {' or 'file PATH {'";
+                ctx.other_stanza(inner, Section::Logging, unused::LOGGING_STANZAS, expected)?;
                 continue;
             }
         };
@@ -362,6 +382,7 @@ fn parse_network(
                     ("heartbeat", "heartbeat {"),
                     ("fabric", "fabric {"),
                     ("info", "info {"),
+                    ("admin", "admin {"),
                     ("http", "http {"),
                 ];
                 ctx.other_param(param, Section::Network, &[], usage)?;
@@ -392,6 +413,16 @@ fn parse_network(
                 });
                 parse_endpoint(ctx, inner, info, Section::Info, unused::INFO)?;
             }
+            "admin" => {
+                ctx.no_args(inner, "admin {")?;
+                // Aerospike gives the admin port no default: a stanza without `port` opens none.
+                let admin = net.admin.get_or_insert_with(|| Endpoint {
+                    address: Endpoint::ANY_ADDRESS.to_owned(),
+                    port: 0,
+                    access_address: None,
+                });
+                parse_endpoint(ctx, inner, admin, Section::Admin, unused::ADMIN)?;
+            }
             "heartbeat" => {
                 ctx.no_args(inner, "heartbeat {")?;
                 parse_heartbeat(ctx, inner, &mut net.heartbeat)?;
@@ -401,7 +432,8 @@ fn parse_network(
                 parse_http(ctx, inner, &mut net.http)?;
             }
             _ => {
-                let expected = "'service {', 'heartbeat {', 'fabric {', 'info {' or 'http {'";
+                let expected =
+                    "'service {', 'admin {', 'heartbeat {', 'fabric {', 'info {' or 'http {'";
                 ctx.other_stanza(inner, Section::Network, &[], expected)?;
             }
         }
@@ -509,6 +541,7 @@ fn parse_http(
     stanza: &Stanza,
     http: &mut HttpConfig,
 ) -> Result<(), ConfigError> {
+    http.requested = true;
     for item in &stanza.body {
         let param = match item {
             Item::Param(param) => param,

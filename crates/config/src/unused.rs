@@ -8,14 +8,20 @@
 //! durability, security or data meaning. Tuning knobs, thread counts, histograms, TLS *listeners*
 //! (Aerie opens no TLS port, so nothing is exposed) and process management qualify. These are left
 //! off on purpose and therefore fail loudly:
-//! - `strong-consistency`, `conflict-resolution-policy`: change which write wins;
+//! - `strong-consistency`, `conflict-resolution-policy`: change which write wins (accepted at
+//!   Aerospike's default only, see [`DEFAULT_ONLY`]);
 //! - `single-bin`: changes what a record is;
-//! - `encryption`, `encryption-key-file`, `security { }`: the operator expects data or access protected;
+//! - `encryption`, `encryption-key-file`: the operator expects data or access protected;
 //! - `commit-to-device` in `storage-engine memory`, `cold-start-empty`: durability/restart semantics;
 //! - `disable-udf-execution`: a safety switch;
 //! - `xdr { }`: the operator expects replication to another cluster.
 //!
+//! Some of those are accepted at the one value that matches what Aerie does ([`DEFAULT_ONLY`]),
+//! so a file that spells out Aerospike's default loads while any other value is refused.
+//!
 //! When a parameter gets implemented, move it out of these lists and into `parse.rs`/`namespace.rs`.
+
+use crate::error::Section;
 
 /// `service { }`.
 pub(crate) const SERVICE: &[&str] = &[
@@ -25,9 +31,11 @@ pub(crate) const SERVICE: &[&str] = &[
     "batch-max-buffers-per-queue",
     "batch-max-requests",
     "batch-max-unused-buffers",
+    "cgroup-mem-tracking",
     "debug-allocations",
     "enable-benchmarks-fabric",
     "enable-health-check",
+    "enable-hist-info",
     "enforce-best-practices",
     "feature-key-file",
     "feature-key-files",
@@ -46,16 +54,27 @@ pub(crate) const SERVICE: &[&str] = &[
     "os-group-perms",
     "paxos-single-replica-limit",
     "pidfile",
+    "poison-allocations",
     "proto-fd-idle-ms",
+    "quarantine-allocations",
     "query-max-done",
     "query-threads-limit",
     "run-as-daemon",
+    "secrets-address-port",
+    "secrets-tls-context",
+    "secrets-uds-path",
     "sindex-builder-threads",
     "sindex-gc-period",
+    "tls-refresh-period",
     "transaction-queues",
     "transaction-retry-ms",
     "transaction-threads-per-queue",
     "user",
+    "vault-ca",
+    "vault-namespace",
+    "vault-path",
+    "vault-token-file",
+    "vault-url",
     "work-directory",
 ];
 
@@ -111,15 +130,29 @@ pub(crate) const FABRIC: &[&str] = &[
     "tls-port",
 ];
 
+/// `network { admin { } }`. TLS variants only (Aerie serves plain TCP), and `disable-localhost`.
+pub(crate) const ADMIN: &[&str] = &[
+    "disable-localhost",
+    "tls-address",
+    "tls-authenticate-client",
+    "tls-name",
+    "tls-port",
+];
+
 /// `network { info { } }`.
 pub(crate) const INFO: &[&str] = &[];
 
 /// `namespace NAME { }`. (`memory-size` is not here: it maps to `data-size`, see `namespace.rs`.)
 pub(crate) const NAMESPACE: &[&str] = &[
+    "active-rack",
+    "apply-ttl-reductions",
+    "auto-revive",
     "background-query-max-rps",
     "default-read-touch-ttl-pct",
     "disable-cold-start-eviction",
+    "disable-mrt-writes",
     "disable-write-dup-res",
+    "disallow-expunge",
     "disallow-null-setname",
     "enable-benchmarks-batch-sub",
     "enable-benchmarks-ops-sub",
@@ -135,25 +168,33 @@ pub(crate) const NAMESPACE: &[&str] = &[
     "ignore-migrate-fill-delay",
     "index-stage-size",
     "index-type",
+    "indexes-memory-budget",
+    "inline-short-queries",
     "migrate-order",
     "migrate-retransmit-ms",
+    "migrate-skip-unreadable",
     "migrate-sleep",
+    "mrt-duration",
     "nsup-hist-period",
     "nsup-threads",
     "partition-tree-sprigs",
-    "prefer-uniform-balance",
-    "rack-id",
     "read-consistency-level-override",
+    "reject-xdr-writes",
     "sindex-stage-size",
     "sindex-type",
     "single-query-threads",
     "stop-writes-pct",
     "stop-writes-sys-memory-pct",
+    "strong-consistency-allow-expunge",
     "tomb-raider-eligible-age",
     "tomb-raider-period",
+    "tomb-raider-unmark-threads",
     "transaction-pending-limit",
     "truncate-threads",
     "write-commit-level-override",
+    "xdr-bin-tombstone-ttl",
+    "xdr-tomb-raider-period",
+    "xdr-tomb-raider-threads",
 ];
 
 /// `storage-engine memory { }`.
@@ -165,6 +206,7 @@ pub(crate) const STORAGE_MEMORY: &[&str] = &[
     "defrag-queue-min",
     "defrag-sleep",
     "defrag-startup-minimum",
+    "device",
     "direct-files",
     "disable-odsync",
     "enable-benchmarks-storage",
@@ -206,6 +248,27 @@ pub(crate) const SET: &[&str] = &[
     "stop-writes-size",
 ];
 
+/// Whole stanzas skipped inside `logging { }`: Aerie logs to the console and to files.
+pub(crate) const LOGGING_STANZAS: &[&str] = &["syslog"];
+
+/// Parameters that change what the server does, so Aerie accepts them (with the usual warning)
+/// only at the one value that describes what it does anyway, and refuses any other value rather
+/// than ignore it: `(section, name, the value accepted)`.
+pub(crate) const DEFAULT_ONLY: &[(Section, &str, &str)] = &[
+    (
+        Section::Namespace,
+        "conflict-resolution-policy",
+        "generation",
+    ),
+    (Section::Namespace, "conflict-resolve-writes", "false"),
+    (Section::Namespace, "reject-non-xdr-writes", "false"),
+    (Section::Namespace, "strong-consistency", "false"),
+    (Section::Service, "disable-udf-execution", "false"),
+    (Section::Service, "stay-quiesced", "false"),
+    (Section::StorageDevice, "cold-start-empty", "false"),
+    (Section::StorageMemory, "commit-to-device", "false"),
+];
+
 /// Whole stanzas skipped at the top level.
 pub(crate) const TOP_STANZAS: &[&str] = &[];
 
@@ -222,6 +285,7 @@ mod tests {
         let lists = [
             SERVICE,
             NETWORK_SERVICE,
+            ADMIN,
             HEARTBEAT,
             FABRIC,
             INFO,
@@ -230,6 +294,7 @@ mod tests {
             STORAGE_DEVICE,
             SET,
             TOP_STANZAS,
+            LOGGING_STANZAS,
             NAMESPACE_STANZAS,
         ];
         for list in lists {

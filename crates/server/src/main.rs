@@ -3,8 +3,11 @@
 //! prints a completion script. The command line is parsed by clap in `args`.
 
 mod args;
+#[cfg(feature = "fault-injection")]
+mod fault;
 mod http;
 mod logging;
+mod security_setup;
 mod service;
 mod ticker;
 mod udf_setup;
@@ -56,11 +59,14 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
     }
     if let Some(p) = opts.http_port {
         config.network.http.port = p;
+        config.network.http.requested = true;
     }
     logging::init(&config.logging)?;
     for w in &config.warnings {
         tracing::warn!(target: "aerie::config", "{w}");
     }
+    #[cfg(feature = "fault-injection")]
+    fault::install()?;
     let threads = config
         .service
         .service_threads

@@ -40,7 +40,8 @@ pub struct ServerBuilder {
     bin_hint: Option<PathBuf>,
     config_text: Option<String>,
     port: u16,
-    http_port: u16,
+    /// `None`: no `--http-port` argument, so the config (or its default) decides.
+    http_port: Option<u16>,
     extra_args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
     ready_timeout: Duration,
@@ -66,7 +67,7 @@ impl Default for ServerBuilder {
             bin_hint: None,
             config_text: None,
             port: 0,
-            http_port: 0,
+            http_port: Some(0),
             extra_args: Vec::new(),
             envs: Vec::new(),
             ready_timeout: DEFAULT_READY_TIMEOUT,
@@ -102,7 +103,15 @@ impl ServerBuilder {
     /// HTTP console port; 0 (the default) lets the server pick a free one.
     #[must_use]
     pub fn http_port(mut self, port: u16) -> Self {
-        self.http_port = port;
+        self.http_port = Some(port);
+        self
+    }
+
+    /// Passes no `--http-port`, so the console port is whatever the config file says (Aerie's
+    /// default when it has no `http` stanza), as when an operator starts a node by hand.
+    #[must_use]
+    pub fn config_http_port(mut self) -> Self {
+        self.http_port = None;
         self
     }
 
@@ -118,6 +127,22 @@ impl ServerBuilder {
     pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.envs.push((key.into(), value.into()));
         self
+    }
+
+    /// Makes every read of the server's storage devices take `delay` longer (a slow disk;
+    /// the server's device fault seam, `AERIE_FAULT_DEVICE_READ_DELAY_MS`).
+    #[must_use]
+    pub fn slow_device_reads(self, delay: Duration) -> Self {
+        let ms = delay.as_millis().to_string();
+        self.env("AERIE_FAULT_DEVICE_READ_DELAY_MS", ms)
+    }
+
+    /// Makes every write and sync of the server's storage devices take `delay` longer (a
+    /// slow disk; `AERIE_FAULT_DEVICE_WRITE_DELAY_MS`).
+    #[must_use]
+    pub fn slow_device_writes(self, delay: Duration) -> Self {
+        let ms = delay.as_millis().to_string();
+        self.env("AERIE_FAULT_DEVICE_WRITE_DELAY_MS", ms)
     }
 
     /// Upper bound on the wait for the ready line (default 20 s).
@@ -159,11 +184,10 @@ impl ServerBuilder {
         let stdout_path = work_dir.join("stdout.log");
 
         let mut cmd = Command::new(bin);
-        cmd.arg("server")
-            .arg("--port")
-            .arg(self.port.to_string())
-            .arg("--http-port")
-            .arg(self.http_port.to_string());
+        cmd.arg("server").arg("--port").arg(self.port.to_string());
+        if let Some(http_port) = self.http_port {
+            cmd.arg("--http-port").arg(http_port.to_string());
+        }
         if let Some(text) = &self.config_text {
             let config_path = work_dir.join("aerie.conf");
             let text = text.replace("{work_dir}", &work_dir.display().to_string());

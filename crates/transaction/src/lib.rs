@@ -12,7 +12,7 @@
 
 mod aggr;
 mod batch;
-pub use batch::{set_row_observer, RowKind, RowObserver};
+pub use batch::{for_each_row as for_each_batch_row, set_row_observer, RowKind, RowObserver};
 mod cdt_ops;
 mod exp_ops;
 pub mod jobs;
@@ -40,6 +40,39 @@ pub enum Dispatched {
     /// A scan or query: `out` holds nothing yet; the caller drives the job frame by frame
     /// ([`StreamJob::next_frame`]), writing each frame before asking for the next.
     Stream(Box<StreamJob>),
+}
+
+/// Where a command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// On the calling (async service) thread: nothing in it waits on a device.
+    Inline,
+    /// On a thread of the service's bounded storage pool: the command may read record data
+    /// from a device, write a full write block or wait for a `commit-to-device` sync.
+    Storage,
+}
+
+/// Where the command in `body` should run: commands on a namespace with storage files go to
+/// the storage pool, so commands on memory namespaces never wait behind a slow device.
+/// Batches go there whenever the node has a persisted namespace (their rows may name
+/// several namespaces); a malformed message runs inline (its reply is an error).
+pub fn route(registry: &Registry, body: &[u8]) -> Route {
+    let Ok(msg) = Msg::parse(body) else {
+        return Route::Inline;
+    };
+    let persisted = if msg.header.info1 & info1::BATCH != 0 || msg.fields.has(field::BATCH_INDEX) {
+        registry.iter().any(|ns| ns.has_storage())
+    } else {
+        msg.fields
+            .get(field::NAMESPACE)
+            .and_then(|name| registry.get(name))
+            .is_some_and(|ns| ns.has_storage())
+    };
+    if persisted {
+        Route::Storage
+    } else {
+        Route::Inline
+    }
 }
 
 /// Executes one `as_msg` request body and appends the whole reply to `out`. Scans and queries
