@@ -25,6 +25,8 @@ pub enum Command {
     Bench(Box<aerie_bench::BenchCli>),
     /// Info requests after asinfo, e.g. `aerie info -h 127.0.0.1:3000 namespaces`.
     Info(aerie_bench::info::InfoCli),
+    /// AQL: INSERT/SELECT/DELETE by key, queries, indexes, UDFs, SHOW, STAT (-c, -f or a shell).
+    Aql(Box<aerie_aql::AqlArgs>),
     /// Print a shell completion script, e.g. `aerie completions bash > /etc/bash_completion.d/aerie`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.

@@ -1,5 +1,5 @@
 //! `aerie`: the single binary. `aerie server` runs the database server; `aerie bench` and
-//! `aerie info` (from `aerie-bench`) drive and inspect a node; `aerie completions SHELL`
+//! `aerie info` (from `aerie-bench`) drive and inspect a node; `aerie aql` (`aerie-aql`) runs AQL; `aerie completions SHELL`
 //! prints a completion script. The command line is parsed by clap in `args`.
 
 mod args;
@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         }
         Some(args::Command::Bench(b)) => ExitCode::from(aerie_bench::bench_main(&b)),
         Some(args::Command::Info(i)) => ExitCode::from(aerie_bench::info_main(&i)),
+        Some(args::Command::Aql(a)) => ExitCode::from(aerie_aql::main(&a)),
     }
 }
 

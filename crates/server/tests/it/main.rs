@@ -2,6 +2,7 @@
 //! `aerie` binary on free loopback ports and drives it with the official client or raw frames.
 //! New scenarios are new modules here, not new files under `tests/`, so the suite links once.
 
+mod aql_cli;
 mod background_job_official_client;
 mod bench_e2e;
 mod bench_server_gone;
