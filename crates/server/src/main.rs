@@ -7,6 +7,7 @@ mod http;
 mod logging;
 mod service;
 mod ticker;
+mod udf_pool;
 mod udf_setup;
 
 use std::process::ExitCode;

@@ -101,6 +101,10 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             Err(e) => return Err(e),
         }
     }
+    // As many record UDFs at once as there are service threads (Aerospike runs them on its
+    // service threads), but on threads of their own.
+    let service_threads = tokio::runtime::Handle::current().metrics().num_workers();
+    let udf_pool = Arc::new(crate::udf_pool::Pool::new(service_threads));
     if let Some(admin) = config.network.admin.as_ref().filter(|a| a.port != 0) {
         let admin_listener = TcpListener::bind((admin.address.as_str(), admin.port))
             .await
@@ -118,6 +122,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             admin_listener,
             admin_limit,
             ctx.clone(),
+            udf_pool.clone(),
             "admin",
         ));
     }
@@ -134,7 +139,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
     }
 
     let limit = Arc::new(Semaphore::new(config.service.proto_fd_max.max(1) as usize));
-    let accept = accept_loop(listener, limit, ctx.clone(), "proto-fd-max");
+    let accept = accept_loop(listener, limit, ctx.clone(), udf_pool, "proto-fd-max");
     tokio::select! {
         () = accept => Ok(()),
         () = shutdown_signal() => {
@@ -155,6 +160,7 @@ async fn accept_loop(
     listener: TcpListener,
     limit: Arc<Semaphore>,
     ctx: Arc<NodeContext>,
+    udf_pool: Arc<crate::udf_pool::Pool>,
     limit_name: &'static str,
 ) {
     loop {
@@ -172,13 +178,14 @@ async fn accept_loop(
             continue;
         };
         let ctx = ctx.clone();
+        let udf_pool = udf_pool.clone();
         tokio::spawn(async move {
             let stats = &ctx.service_stats;
             stats.client_connections.fetch_add(1, Ordering::Relaxed);
             stats
                 .client_connections_opened
                 .fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = serve_connection(stream, &ctx).await {
+            if let Err(e) = serve_connection(stream, &ctx, &udf_pool).await {
                 tracing::debug!(%peer, "connection closed: {e}");
             }
             stats.client_connections.fetch_sub(1, Ordering::Relaxed);
@@ -282,7 +289,11 @@ impl From<std::io::Error> for ConnError {
 
 /// Serves one client connection: read a frame, answer it, repeat. Framing errors close the
 /// connection without a reply.
-async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<(), ConnError> {
+async fn serve_connection(
+    mut stream: TcpStream,
+    ctx: &NodeContext,
+    udf_pool: &crate::udf_pool::Pool,
+) -> Result<(), ConnError> {
     let _ = stream.set_nodelay(true);
     let (reader, mut writer) = stream.split();
     // Buffered so that a small request costs one read call, header and body together.
@@ -318,7 +329,9 @@ async fn serve_connection(mut stream: TcpStream, ctx: &NodeContext) -> Result<()
                 let started = Instant::now();
                 // Clustering: proxy to the partition's master, or replicate a write.
                 if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
-                    if let Dispatched::Stream(job) =
+                    if aerie_transaction::runs_record_udf(&body) {
+                        udf_pool.dispatch(&ctx.registry, &body, &mut out).await;
+                    } else if let Dispatched::Stream(job) =
                         aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
                     {
                         stream_reply(&mut writer, *job, &mut out, false).await?;

@@ -51,6 +51,15 @@ pub fn dispatch(registry: &Registry, body: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Whether executing this request body runs a Lua record UDF, long CPU work that the service
+/// runs on its UDF pool rather than on a service thread. Cheap: reads the field index only.
+pub fn runs_record_udf(body: &[u8]) -> bool {
+    Msg::parse(body).is_ok_and(|m| {
+        m.fields.has(field::UDF_FUNCTION)
+            && (m.fields.has(field::DIGEST) || m.fields.has(field::KEY))
+    })
+}
+
 /// Executes one `as_msg` request body. Single-record commands and batches append their whole
 /// reply to `out`; scans and queries return a job that streams theirs.
 pub fn dispatch_streaming(registry: &Registry, body: &[u8], out: &mut Vec<u8>) -> Dispatched {
