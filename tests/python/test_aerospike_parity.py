@@ -149,3 +149,18 @@ def test_truncate_last_update_time_out_of_range(lua_client):
     # A cut-off in the past is fine and leaves newer records alone.
     assert lua_client.truncate(NS, SET, 1_300_000_000 * 1_000_000_000) == 0
     assert lua_client.get((NS, SET, 3))[2] == {"v": 3}
+
+
+@pytest.mark.client_19_0
+def test_get_config_of_a_namespace_in_both_forms(lua_client):
+    def info(command):
+        return lua_client.info_random_node(command).split("\t", 1)[-1].strip()
+
+    by_name = info(f"get-config:context=namespace;namespace={NS}")
+    by_id = info(f"get-config:context=namespace;id={NS}")
+    assert by_name == by_id
+    assert "replication-factor=" in by_name
+    with pytest.raises(ex.NamespaceNotFound):
+        info("get-config:context=namespace;namespace=no_such_ns")
+    with pytest.raises(ex.InvalidRequest):
+        info("get-config:context=no_such_context")
