@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: builds the workspace (profile `ci`), runs every cargo test
 # (integration tests spawn the binary it built), the Python end-to-end tests with
-# the official Python client, and the official Rust client's own test suite.
+# the official Python client, the official Rust client's own test suite, and the
+# nemesis tests that need the server's fault-injection build (docs/jepsen.md).
 #
 # Stops at the first runner that fails. Prints each runner's summary line and, at
 # the very end, one line `N passed, M failed` summing all of them.
@@ -107,6 +108,22 @@ set -e
 count_cargo "$LOG_DIR/client-suite.log" >/dev/null
 if [[ "$status" -ne 0 ]]; then
   echo "client suite failed (exit $status)" >&2
+  [[ "$FAILED" -gt 0 ]] || FAILED=$((FAILED + 1))
+  finish 1
+fi
+
+# --- 5. nemesis tests that need the server's fault seams ------------------------------
+# Last on purpose: building `aerie-server --features fault-injection` replaces target/ci/aerie
+# (the next plain build restores it). AERIE_BIN is dropped so the tests spawn that build.
+say "cargo test --profile ci -p aerie-server --features fault-injection --test it -- nemesis_fault"
+set +e
+env -u AERIE_BIN cargo test --profile ci -p aerie-server --features fault-injection --test it \
+  -- nemesis_fault 2>&1 | tee "$LOG_DIR/nemesis-fault.log"
+status=${PIPESTATUS[0]}
+set -e
+count_cargo "$LOG_DIR/nemesis-fault.log"
+if [[ "$status" -ne 0 ]]; then
+  echo "nemesis fault tests failed (exit $status)" >&2
   [[ "$FAILED" -gt 0 ]] || FAILED=$((FAILED + 1))
   finish 1
 fi

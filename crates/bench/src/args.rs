@@ -8,7 +8,8 @@ use std::time::Duration;
 use crate::spec::{self, BinSpec};
 
 /// Default service port of an Aerospike node.
-pub const DEFAULT_PORT: u16 = 3000;
+pub const DEFAULT_PORT: u16 = aerie_cli::DEFAULT_PORT;
+pub use aerie_cli::parse_host;
 /// Most connections (`-z`) one bench process opens.
 pub const MAX_CONNECTIONS: usize = 4096;
 /// Most keys in one batch read.
@@ -17,42 +18,6 @@ pub const MAX_BATCH_SIZE: usize = 5000;
 pub const MAX_DURATION_SECS: u64 = 24 * 3600;
 /// Duration of a read/update stage when neither `--duration` nor `--count` is given (asbench's).
 pub const DEFAULT_DURATION_SECS: u64 = 10;
-
-pub const USAGE: &str = "usage: aerie bench [options]
-Load generator speaking the Aerospike protocol to one node (Aerie or Aerospike).
-  -h, --hosts HOST[:PORT]      node to drive (default 127.0.0.1; the first of a list is used)
-  -p, --port PORT              port when HOST has none (default 3000)
-  -n, --namespace NS           namespace (default test)
-  -s, --set SET                set (default testset; \"\" for none)
-  -b, --bin NAME               base bin name: NAME, NAME_2, ... (default testbin)
-  -K, --start-key N            first key (default 0); keys are integers
-  -k, --keys N                 key range size (default 1000000)
-  -o, --object-spec SPEC       bins, comma separated: I[1-8] | S:LEN | B:LEN | D | b,
-                               with an optional count: 3*S:10 (default I)
-  -R, --random                 new random values on every write (default: fixed values)
-  -e, --expiration-time SECS   record TTL: 0 namespace default, -1 never, -2 keep (default 0)
-  -w, --workload W             I[,PCT] insert PCT% of the range in order (default 100),
-                               RU[,READ_PCT] random reads/updates (default RU,50);
-                               MI map increments, LA list appends (collection ops);
-                               UDF record-UDF increments of one bin, OI the same
-                               increment as an operate (INCR + READ), to compare;
-                               repeat -w to run stages in order: -w I -w RU,80
-  -t, --duration SECS          length of each RU stage (default 10; an insert stage
-                               stops at the end of its range or after SECS if given)
-      --count N                stop each stage after N transactions
-  -z, --threads N              connections, one request in flight on each (default 16)
-  -g, --throughput TPS         cap on transactions per second, 0 = none (default 0)
-      --batch-size N           RU reads as batch reads of N keys (default 1 = single reads)
-  -T, --timeout MS             server-side total timeout sent with each request (default 0)
-      --socket-timeout MS      give up on a reply after MS and reconnect (default 30000)
-      --io-threads N           runtime threads (default: cores, at most -z)
-      --read-filter            RU reads carry a filter expression (the first bin's type
-                               equals the type written), true for every record the bench
-                               wrote: compare against a run without it for the filter's cost
-      --json                   final summary as one JSON object on stdout
-                               (per-second lines go to stderr)
-  -L, --latency                accepted for asbench compatibility (latency is always shown)
-      --help                   this text";
 
 /// One stage of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,13 +106,6 @@ impl Default for BenchArgs {
     }
 }
 
-/// What the command line asks for.
-#[derive(Debug)]
-pub enum Parsed {
-    Run(Box<BenchArgs>),
-    Help,
-}
-
 impl BenchArgs {
     /// `HOST:PORT` to connect to.
     pub fn addr(&self) -> String {
@@ -181,71 +139,144 @@ impl BenchArgs {
     }
 }
 
-/// Parses the arguments that follow `aerie bench`.
-pub fn parse(argv: &[String]) -> Result<Parsed, String> {
-    let mut a = BenchArgs::default();
-    let mut host_port: Option<u16> = None;
-    let mut it = argv.iter();
-    while let Some(arg) = it.next() {
-        // `--name=value` as well as `--name value`; short options also as `-k100`.
-        let (flag, inline) = split_inline(arg);
-        let mut value = |name: &str| -> Result<String, String> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| format!("{name} needs a value")),
-            }
+/// `aerie bench` flags, after asbench's. Our own additions are long options only.
+#[derive(clap::Args, Debug, Clone)]
+#[command(
+    disable_help_flag = true,
+    args_conflicts_with_subcommands = true,
+    about = "Load generator speaking the Aerospike protocol to one node (Aerie or Aerospike), after asbench"
+)]
+pub struct BenchCli {
+    #[command(subcommand)]
+    pub sub: Option<BenchSub>,
+    #[command(flatten)]
+    pub connect: aerie_cli::ConnectArgs,
+    /// Namespace.
+    #[arg(short = 'n', long, default_value = "test", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub namespace: String,
+    /// Set ("" for none).
+    #[arg(short = 's', long, default_value = "testset")]
+    pub set: String,
+    /// Base bin name: NAME, NAME_2, ...
+    #[arg(short = 'b', long = "bin", default_value = "testbin", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub bin_base: String,
+    /// First key; keys are integers.
+    #[arg(short = 'K', long, alias = "startKey", default_value_t = 0)]
+    pub start_key: u64,
+    /// Key range size.
+    #[arg(short = 'k', long, default_value_t = 1_000_000)]
+    pub keys: u64,
+    /// Bins, comma separated: I[1-8] | S:LEN | B:LEN | D | b, with an optional count: 3*S:10.
+    #[arg(short = 'o', long, alias = "objectSpec", value_name = "SPEC", default_value = "I", value_parser = object_spec)]
+    pub object_spec: ObjectSpec,
+    /// New random values on every write (default: fixed values).
+    #[arg(short = 'R', long)]
+    pub random: bool,
+    /// Record TTL: 0 namespace default, -1 never, -2 keep.
+    #[arg(short = 'e', long = "expiration-time", value_name = "SECS", default_value = "0", allow_hyphen_values = true, value_parser = ttl)]
+    pub record_ttl: u32,
+    /// I[,PCT] insert PCT% of the range in order (default 100); RU[,READ_PCT] random
+    /// reads/updates (default RU,50); MI map increments; LA list appends; UDF record-UDF
+    /// increments of one bin; OI the same increment as an operate. Repeat to run stages in
+    /// order: -w I -w RU,80.
+    #[arg(short = 'w', long = "workload", value_name = "W", value_parser = workload)]
+    pub stages: Vec<Workload>,
+    /// Length of each RU stage (default 10; an insert stage stops at the end of its range or
+    /// after SECS if given).
+    #[arg(short = 't', long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION_SECS))]
+    pub duration: Option<u64>,
+    /// Stop each stage after N transactions.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Connections, one request in flight on each.
+    #[arg(short = 'z', long = "threads", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=MAX_CONNECTIONS as u64))]
+    pub connections: u64,
+    /// Cap on transactions per second, 0 = none.
+    #[arg(
+        short = 'g',
+        long = "throughput",
+        value_name = "TPS",
+        default_value_t = 0
+    )]
+    pub throughput_tps: u64,
+    /// RU reads as batch reads of N keys (1 = single reads).
+    #[arg(long, alias = "batchSize", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=MAX_BATCH_SIZE as u64))]
+    pub batch_size: u64,
+    /// Server-side total timeout sent with each request, in ms.
+    #[arg(short = 'T', long = "timeout", value_name = "MS", default_value_t = 0)]
+    pub timeout_ms: u32,
+    /// Give up on a reply after MS and reconnect.
+    #[arg(long = "socket-timeout", value_name = "MS", default_value_t = 30_000)]
+    pub socket_timeout_ms: u64,
+    /// Runtime threads (default: cores, at most -z).
+    #[arg(short = 'W', long, alias = "event-loops", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub io_threads: Option<u64>,
+    /// RU reads carry a filter expression (the first bin's type equals the type written),
+    /// true for every record the bench wrote: compare against a run without it.
+    #[arg(long)]
+    pub read_filter: bool,
+    /// Final summary as one JSON object on stdout (per-second lines go to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Accepted for asbench compatibility (latency is always shown).
+    #[arg(short = 'L', long)]
+    pub latency: bool,
+    /// Print help (-u as asbench's usage flag).
+    #[arg(short = 'u', long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+/// Subcommands of `aerie bench`.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum BenchSub {
+    /// Secondary-index benchmark: load KEYS records (bin v = key), index v, then time equality
+    /// queries, range queries and full scans. Every answer is checked.
+    Sindex(crate::sindex::SindexCli),
+}
+
+/// The bins of `-o`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectSpec(pub Vec<BinSpec>);
+
+fn object_spec(v: &str) -> Result<ObjectSpec, String> {
+    spec::parse(v).map(ObjectSpec)
+}
+
+impl BenchCli {
+    /// The run these flags describe, checked.
+    pub fn to_args(&self) -> Result<BenchArgs, String> {
+        let seeds = self.connect.seeds()?;
+        let (host, port) = seeds.into_iter().next().ok_or("-h needs a host")?;
+        let a = BenchArgs {
+            host,
+            port,
+            namespace: self.namespace.clone(),
+            set: self.set.clone(),
+            bin_base: self.bin_base.clone(),
+            start_key: self.start_key,
+            keys: self.keys,
+            bins: self.object_spec.0.clone(),
+            random_values: self.random,
+            record_ttl: self.record_ttl,
+            stages: self.stages.clone(),
+            duration: self.duration.map(Duration::from_secs),
+            count: self.count,
+            connections: usize::try_from(self.connections).map_err(|e| e.to_string())?,
+            throughput_tps: self.throughput_tps,
+            batch_size: usize::try_from(self.batch_size).map_err(|e| e.to_string())?,
+            timeout_ms: self.timeout_ms,
+            socket_timeout: Duration::from_millis(self.socket_timeout_ms.max(1)),
+            io_threads: self
+                .io_threads
+                .map(usize::try_from)
+                .transpose()
+                .map_err(|e| e.to_string())?,
+            json: self.json,
+            read_filter: self.read_filter,
         };
-        match flag.as_str() {
-            "--help" | "-u" => return Ok(Parsed::Help),
-            "-h" | "--hosts" => {
-                let v = value(&flag)?;
-                let (host, port) = parse_host(&v)?;
-                a.host = host;
-                host_port = port;
-            }
-            "-p" | "--port" => a.port = num(&flag, &value(&flag)?)?,
-            "-n" | "--namespace" => a.namespace = nonempty(&flag, value(&flag)?)?,
-            "-s" | "--set" => a.set = value(&flag)?,
-            "-b" | "--bin" => a.bin_base = nonempty(&flag, value(&flag)?)?,
-            "-K" | "--start-key" | "--startKey" => a.start_key = num(&flag, &value(&flag)?)?,
-            "-k" | "--keys" => a.keys = num(&flag, &value(&flag)?)?,
-            "-o" | "--object-spec" | "--objectSpec" => a.bins = spec::parse(&value(&flag)?)?,
-            "-R" | "--random" => a.random_values = true,
-            "-e" | "--expiration-time" => a.record_ttl = ttl(&value(&flag)?)?,
-            "-w" | "--workload" => a.stages.push(workload(&value(&flag)?)?),
-            "-t" | "--duration" => {
-                let secs: u64 = num(&flag, &value(&flag)?)?;
-                if secs == 0 || secs > MAX_DURATION_SECS {
-                    return Err(format!("{flag} must be 1..={MAX_DURATION_SECS} seconds"));
-                }
-                a.duration = Some(Duration::from_secs(secs));
-            }
-            "--count" => a.count = Some(num(&flag, &value(&flag)?)?),
-            "-z" | "--threads" => a.connections = num(&flag, &value(&flag)?)?,
-            "-g" | "--throughput" => a.throughput_tps = num(&flag, &value(&flag)?)?,
-            "--batch-size" | "--batchSize" => a.batch_size = num(&flag, &value(&flag)?)?,
-            "-T" | "--timeout" => a.timeout_ms = num(&flag, &value(&flag)?)?,
-            "--socket-timeout" => {
-                let ms: u64 = num(&flag, &value(&flag)?)?;
-                a.socket_timeout = Duration::from_millis(ms.max(1));
-            }
-            "--io-threads" | "-W" | "--event-loops" => {
-                a.io_threads = Some(num(&flag, &value(&flag)?)?)
-            }
-            "--json" => a.json = true,
-            "--read-filter" => a.read_filter = true,
-            "-L" | "--latency" => {}
-            other => return Err(format!("unknown option '{other}' (see aerie bench --help)")),
-        }
+        validate(&a)?;
+        Ok(a)
     }
-    if let Some(p) = host_port {
-        a.port = p;
-    }
-    validate(&a)?;
-    Ok(Parsed::Run(Box::new(a)))
 }
 
 fn validate(a: &BenchArgs) -> Result<(), String> {
@@ -286,50 +317,6 @@ fn validate(a: &BenchArgs) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn split_inline(arg: &str) -> (String, Option<String>) {
-    if let Some(long) = arg.strip_prefix("--") {
-        if let Some((name, v)) = long.split_once('=') {
-            return (format!("--{name}"), Some(v.to_owned()));
-        }
-        return (arg.to_owned(), None);
-    }
-    // `-k100`: a short flag with its value attached. Flags without a value stand alone.
-    let mut chars = arg.chars();
-    if let (Some('-'), Some(c), rest) = (chars.next(), chars.next(), chars.as_str()) {
-        if !rest.is_empty() && c.is_ascii_alphabetic() && !matches!(c, 'R' | 'L' | 'u') {
-            return (format!("-{c}"), Some(rest.to_owned()));
-        }
-    }
-    (arg.to_owned(), None)
-}
-
-/// `host`, `host:port`, `[v6]:port`, or a comma list of those (the first is used: single node).
-pub fn parse_host(v: &str) -> Result<(String, Option<u16>), String> {
-    let first = v.split(',').next().unwrap_or_default().trim();
-    if first.is_empty() {
-        return Err("-h needs a host".to_owned());
-    }
-    if let Some(rest) = first.strip_prefix('[') {
-        let (h, tail) = rest
-            .split_once(']')
-            .ok_or_else(|| format!("bad host '{first}'"))?;
-        let port = match tail.strip_prefix(':') {
-            Some(p) => Some(num("port", p)?),
-            None if tail.is_empty() => None,
-            None => return Err(format!("bad host '{first}'")),
-        };
-        return Ok((h.to_owned(), port));
-    }
-    match first.rsplit_once(':') {
-        // asbench also allows `host:tlsname:port`; TLS is not supported, so a middle part is refused.
-        Some((h, p)) if !h.contains(':') => Ok((h.to_owned(), Some(num("port", p)?))),
-        Some(_) => Err(format!(
-            "bad host '{first}': expected HOST[:PORT] (TLS names are not supported)"
-        )),
-        None => Ok((first.to_owned(), None)),
-    }
 }
 
 fn workload(v: &str) -> Result<Workload, String> {
@@ -378,30 +365,23 @@ fn ttl(v: &str) -> Result<u32, String> {
     }
 }
 
-fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
-    v.trim()
-        .parse()
-        .map_err(|_| format!("invalid value '{v}' for {name}"))
-}
-
-fn nonempty(name: &str, v: String) -> Result<String, String> {
-    if v.is_empty() {
-        Err(format!("{name} must not be empty"))
-    } else {
-        Ok(v)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        cli: BenchCli,
+    }
+
+    fn cli(s: &str) -> Result<BenchCli, clap::Error> {
+        use clap::Parser;
+        Cmd::try_parse_from(std::iter::once("bench").chain(s.split_whitespace())).map(|c| c.cli)
+    }
+
     fn args(s: &str) -> Result<BenchArgs, String> {
-        let argv: Vec<String> = s.split_whitespace().map(str::to_owned).collect();
-        match parse(&argv)? {
-            Parsed::Run(a) => Ok(*a),
-            Parsed::Help => Err("help".to_owned()),
-        }
+        cli(s).map_err(|e| e.to_string())?.to_args()
     }
 
     #[test]
@@ -500,7 +480,17 @@ mod tests {
 
     #[test]
     fn help_and_bin_names() -> Result<(), String> {
-        assert!(matches!(parse(&["--help".to_owned()]), Ok(Parsed::Help)));
+        for help in ["--help", "-u"] {
+            assert!(matches!(
+                cli(help).map_err(|e| e.kind()),
+                Err(clap::error::ErrorKind::DisplayHelp)
+            ));
+        }
+        let err = cli("--frobnicate")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("--frobnicate"), "{err}");
         let a = args("-o 3*I,S:4 -b b")?;
         assert_eq!(a.bin_names(), vec!["b", "b_2", "b_3", "b_4"]);
         Ok(())

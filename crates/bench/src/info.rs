@@ -6,18 +6,34 @@
 
 use std::time::Duration;
 
-use crate::args::{parse_host, DEFAULT_PORT};
 use crate::conn::Conn;
 
-pub const USAGE: &str =
-    "usage: aerie info [-h HOST[:PORT]] [-p PORT] [-v COMMAND]... [-l] [--timeout MS] [COMMAND...]
-Sends info commands (e.g. namespaces, build, statistics, namespace/test) to one node.
-  -h, --host HOST[:PORT]   node (default 127.0.0.1)
-  -p, --port PORT          port when HOST has none (default 3000)
-  -v, --value COMMAND      a command to send (may repeat; bare arguments work too)
-  -l, --lines              print ';'-separated answers one item per line
-      --timeout MS         give up after MS (default 5000)
-Without a command: node, build, edition, namespaces.";
+/// `aerie info` flags, after asinfo's.
+#[derive(clap::Args, Debug, Clone)]
+#[command(
+    disable_help_flag = true,
+    about = "Send info commands (namespaces, build, statistics, namespace/test, ...) to one node, after asinfo",
+    after_help = "Without a command: node, build, edition, namespaces. -v commands go first, then the bare ones."
+)]
+pub struct InfoCli {
+    #[command(flatten)]
+    pub connect: aerie_cli::ConnectArgs,
+    /// A command to send (may repeat; bare arguments work too).
+    #[arg(short = 'v', long = "value", value_name = "COMMAND")]
+    pub values: Vec<String>,
+    /// Print ';'-separated answers one item per line.
+    #[arg(short = 'l', long)]
+    pub lines: bool,
+    /// Give up after MS.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub timeout: u64,
+    /// Commands to send.
+    #[arg(value_name = "COMMAND")]
+    pub commands: Vec<String>,
+    /// Print help (-u as asinfo's usage flag).
+    #[arg(short = 'u', long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
 
 const DEFAULT_COMMANDS: [&str; 4] = ["node", "build", "edition", "namespaces"];
 
@@ -31,61 +47,23 @@ pub struct InfoArgs {
     pub timeout: Duration,
 }
 
-/// What the command line asks for.
-#[derive(Debug)]
-pub enum InfoParsed {
-    Run(InfoArgs),
-    Help,
-}
-
-/// Parses the arguments after `aerie info`.
-pub fn parse(argv: &[String]) -> Result<InfoParsed, String> {
-    let mut a = InfoArgs {
-        host: "127.0.0.1".to_owned(),
-        port: DEFAULT_PORT,
-        commands: Vec::new(),
-        lines: false,
-        timeout: Duration::from_millis(5000),
-    };
-    let mut host_port = None;
-    let mut it = argv.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match arg.as_str() {
-            "--help" | "-u" => return Ok(InfoParsed::Help),
-            "-h" | "--host" | "--hosts" => {
-                let (h, p) = parse_host(&value(arg)?)?;
-                a.host = h;
-                host_port = p;
-            }
-            "-p" | "--port" => {
-                let v = value(arg)?;
-                a.port = v.parse().map_err(|_| format!("invalid port '{v}'"))?;
-            }
-            "-v" | "--value" => a.commands.push(value(arg)?),
-            "-l" | "--lines" => a.lines = true,
-            "--timeout" => {
-                let v = value(arg)?;
-                let ms: u64 = v.parse().map_err(|_| format!("invalid timeout '{v}'"))?;
-                a.timeout = Duration::from_millis(ms.max(1));
-            }
-            other if other.starts_with('-') && other.len() > 1 => {
-                return Err(format!("unknown option '{other}' (see aerie info --help)"))
-            }
-            cmd => a.commands.push(cmd.to_owned()),
+impl InfoCli {
+    /// The request these flags describe.
+    pub fn to_args(&self) -> Result<InfoArgs, String> {
+        let seeds = self.connect.seeds()?;
+        let (host, port) = seeds.into_iter().next().ok_or("-h needs a host")?;
+        let commands: Vec<String> = self.values.iter().chain(&self.commands).cloned().collect();
+        if commands.iter().any(|c| c.contains('\n')) {
+            return Err("an info command cannot contain a newline".to_owned());
         }
+        Ok(InfoArgs {
+            host,
+            port,
+            commands,
+            lines: self.lines,
+            timeout: Duration::from_millis(self.timeout.max(1)),
+        })
     }
-    if let Some(p) = host_port {
-        a.port = p;
-    }
-    if a.commands.iter().any(|c| c.contains('\n')) {
-        return Err("an info command cannot contain a newline".to_owned());
-    }
-    Ok(InfoParsed::Run(a))
 }
 
 /// Splits an info reply into (command, value) pairs, one per line `CMD\tVALUE`.
@@ -164,12 +142,19 @@ pub fn run(a: &InfoArgs) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        cli: InfoCli,
+    }
+
+    fn cli(v: &[&str]) -> Result<InfoCli, clap::Error> {
+        use clap::Parser;
+        Cmd::try_parse_from(std::iter::once("info").chain(v.iter().copied())).map(|c| c.cli)
+    }
+
     fn args(v: &[&str]) -> Result<InfoArgs, String> {
-        let argv: Vec<String> = v.iter().map(|s| (*s).to_owned()).collect();
-        match parse(&argv)? {
-            InfoParsed::Run(a) => Ok(a),
-            InfoParsed::Help => Err("help".to_owned()),
-        }
+        cli(v).map_err(|e| e.to_string())?.to_args()
     }
 
     #[test]
@@ -183,15 +168,15 @@ mod tests {
             "-l",
         ])?;
         assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 3100));
-        assert_eq!(a.commands, vec!["namespaces", "namespace/test"]);
+        assert_eq!(a.commands, vec!["namespace/test", "namespaces"]);
         assert!(a.lines);
         let a = args(&["-p", "4000"])?;
         assert_eq!((a.port, a.commands.len()), (4000, 0));
         assert!(args(&["--bogus"]).is_err());
         assert!(args(&["-h"]).is_err());
         assert!(matches!(
-            parse(&["--help".to_owned()]),
-            Ok(InfoParsed::Help)
+            cli(&["--help"]).map_err(|e| e.kind()),
+            Err(clap::error::ErrorKind::DisplayHelp)
         ));
         Ok(())
     }

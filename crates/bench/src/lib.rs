@@ -26,21 +26,17 @@ pub mod spec;
 pub mod stats;
 pub mod udf;
 
-pub use args::{BenchArgs, Workload};
+pub use args::{BenchArgs, BenchCli, Workload};
 pub use report::StageSummary;
 
-/// `aerie bench ARGS...`: parses, runs, prints. Returns the process exit status:
-/// 0 success, 1 a failed run or transactions that failed, 2 bad arguments.
-pub fn bench_main(argv: &[String]) -> u8 {
-    if argv.first().is_some_and(|a| a == "sindex") {
-        return sindex::main(argv.get(1..).unwrap_or_default());
+/// `aerie bench`: runs and prints. Returns the process exit status: 0 success, 1 a failed run
+/// or transactions that failed, 2 bad arguments.
+pub fn bench_main(cli: &BenchCli) -> u8 {
+    if let Some(args::BenchSub::Sindex(s)) = &cli.sub {
+        return sindex::main(s);
     }
-    let a = match args::parse(argv) {
-        Ok(args::Parsed::Run(a)) => a,
-        Ok(args::Parsed::Help) => {
-            println!("{}", args::USAGE);
-            return 0;
-        }
+    let a = match cli.to_args() {
+        Ok(a) => a,
         Err(msg) => {
             eprintln!("aerie bench: {msg}");
             return 2;
@@ -49,9 +45,9 @@ pub fn bench_main(argv: &[String]) -> u8 {
     match run::run(&a) {
         Ok(stages) => {
             if a.json {
-                println!("{}", report::summary_json(&a, &stages));
+                aerie_cli::print_stdout(&format!("{}\n", report::summary_json(&a, &stages)));
             } else {
-                print!("{}", report::summary_text(&stages));
+                aerie_cli::print_stdout(&report::summary_text(&stages));
             }
             let failed = stages
                 .iter()
@@ -65,27 +61,24 @@ pub fn bench_main(argv: &[String]) -> u8 {
     }
 }
 
-/// `aerie info ARGS...`: exit status 0 on success, 1 on a failed request or an `ERROR:` answer,
-/// 2 on bad arguments.
-pub fn info_main(argv: &[String]) -> u8 {
-    match info::parse(argv) {
-        Ok(info::InfoParsed::Help) => {
-            println!("{}", info::USAGE);
-            0
-        }
-        Ok(info::InfoParsed::Run(a)) => match info::run(&a) {
-            Ok(text) => {
-                print!("{text}");
-                0
-            }
-            Err(msg) => {
-                eprintln!("aerie info: {msg}");
-                1
-            }
-        },
+/// `aerie info`: exit status 0 on success, 1 on a failed request or an `ERROR:` answer, 2 on
+/// bad arguments.
+pub fn info_main(cli: &info::InfoCli) -> u8 {
+    let a = match cli.to_args() {
+        Ok(a) => a,
         Err(msg) => {
             eprintln!("aerie info: {msg}");
-            2
+            return 2;
+        }
+    };
+    match info::run(&a) {
+        Ok(text) => {
+            aerie_cli::print_stdout(&text);
+            0
+        }
+        Err(msg) => {
+            eprintln!("aerie info: {msg}");
+            1
         }
     }
 }

@@ -15,7 +15,6 @@ use aerie_proto::msg::{field, info1, info2, info3, op};
 use aerie_proto::{MsgHeader, MsgWriter, ProtoType, MSG_HEADER_SIZE};
 use aerie_record::{compute_digest, particle};
 
-use crate::args::{parse_host, DEFAULT_PORT};
 use crate::conn::{CallError, Conn};
 use crate::request::ReplyError;
 use crate::rng::Rng;
@@ -40,20 +39,46 @@ pub(crate) fn count_stream_frame(body: &[u8], records: &mut u64) -> Result<Optio
     Ok(None)
 }
 
-pub const USAGE: &str = "usage: aerie bench sindex [options]
-Secondary-index benchmark: load KEYS records (bin v = key), index v, then time equality
-queries, range queries and full scans. Every answer is checked.
-  -h, --hosts HOST[:PORT]  node (default 127.0.0.1:3000)
-  -n, --namespace NS       namespace (default test)
-  -s, --set SET            set (default sbench)
-  -k, --keys N             records (default 1000000)
-  -z, --threads N          connections used to load (default 32)
-      --skip-load          the records are already there (from an earlier run)
-      --equality N         equality queries (default 2000)
-      --ranges N           range queries (default 50)
-      --range-width N      values per range query (default 10000)
-      --scans N            full scans (default 3)
-      --socket-timeout MS  per call (default 60000)";
+/// `aerie bench sindex` flags.
+#[derive(clap::Args, Debug, Clone)]
+#[command(disable_help_flag = true)]
+pub struct SindexCli {
+    #[command(flatten)]
+    pub connect: aerie_cli::ConnectArgs,
+    /// Namespace.
+    #[arg(short = 'n', long, default_value = "test")]
+    pub namespace: String,
+    /// Set.
+    #[arg(short = 's', long, default_value = "sbench")]
+    pub set: String,
+    /// Records.
+    #[arg(short = 'k', long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=i64::MAX as u64))]
+    pub keys: u64,
+    /// Connections used to load.
+    #[arg(short = 'z', long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: u64,
+    /// The records are already there (from an earlier run).
+    #[arg(long)]
+    pub skip_load: bool,
+    /// Equality queries.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub equality: u64,
+    /// Range queries.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub ranges: u64,
+    /// Values per range query.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub range_width: u64,
+    /// Full scans.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub scans: u64,
+    /// Per call, in ms.
+    #[arg(long = "socket-timeout", value_name = "MS", default_value_t = 60_000)]
+    pub socket_timeout_ms: u64,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
 
 /// Parsed options.
 #[derive(Debug, Clone)]
@@ -71,56 +96,23 @@ pub struct SindexArgs {
     pub socket_timeout: Duration,
 }
 
-/// Parses `aerie bench sindex` arguments; `Ok(None)` = help.
-pub fn parse(argv: &[String]) -> Result<Option<SindexArgs>, String> {
-    let mut a = SindexArgs {
-        addr: format!("127.0.0.1:{DEFAULT_PORT}"),
-        namespace: "test".to_owned(),
-        set: "sbench".to_owned(),
-        keys: 1_000_000,
-        threads: 32,
-        skip_load: false,
-        equality: 2000,
-        ranges: 50,
-        range_width: 10_000,
-        scans: 3,
-        socket_timeout: Duration::from_secs(60),
-    };
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        let number = |v: String| -> Result<u64, String> {
-            v.parse()
-                .map_err(|_| format!("{flag}: '{v}' is not a number"))
-        };
-        match flag.as_str() {
-            "--help" => return Ok(None),
-            "-h" | "--hosts" => {
-                let v = value()?;
-                let (host, port) = parse_host(&v)?;
-                a.addr = format!("{host}:{}", port.unwrap_or(DEFAULT_PORT));
-            }
-            "-n" | "--namespace" => a.namespace = value()?,
-            "-s" | "--set" => a.set = value()?,
-            "-k" | "--keys" => a.keys = number(value()?)?,
-            "-z" | "--threads" => a.threads = number(value()?)?.clamp(1, 1024) as usize,
-            "--skip-load" => a.skip_load = true,
-            "--equality" => a.equality = number(value()?)?,
-            "--ranges" => a.ranges = number(value()?)?,
-            "--range-width" => a.range_width = number(value()?)?.max(1),
-            "--scans" => a.scans = number(value()?)?,
-            "--socket-timeout" => a.socket_timeout = Duration::from_millis(number(value()?)?),
-            other => return Err(format!("unknown option '{other}'")),
-        }
+impl SindexCli {
+    /// The run these flags describe.
+    pub fn to_args(&self) -> Result<SindexArgs, String> {
+        Ok(SindexArgs {
+            addr: self.connect.first_addr()?,
+            namespace: self.namespace.clone(),
+            set: self.set.clone(),
+            keys: self.keys,
+            threads: usize::try_from(self.threads).map_err(|e| e.to_string())?,
+            skip_load: self.skip_load,
+            equality: self.equality,
+            ranges: self.ranges,
+            range_width: self.range_width,
+            scans: self.scans,
+            socket_timeout: Duration::from_millis(self.socket_timeout_ms),
+        })
     }
-    if a.keys == 0 || a.keys > i64::MAX as u64 {
-        return Err("--keys must be at least 1".to_owned());
-    }
-    Ok(Some(a))
 }
 
 /// The figures of one run.
@@ -158,14 +150,10 @@ impl std::fmt::Display for Figures {
     }
 }
 
-/// `aerie bench sindex ARGS`: exit status 0, 1 on a failed run, 2 on bad arguments.
-pub fn main(argv: &[String]) -> u8 {
-    let a = match parse(argv) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            println!("{USAGE}");
-            return 0;
-        }
+/// `aerie bench sindex`: exit status 0, 1 on a failed run, 2 on bad arguments.
+pub fn main(cli: &SindexCli) -> u8 {
+    let a = match cli.to_args() {
+        Ok(a) => a,
         Err(msg) => {
             eprintln!("aerie bench sindex: {msg}");
             return 2;
@@ -183,7 +171,7 @@ pub fn main(argv: &[String]) -> u8 {
     };
     match rt.block_on(run(&a)) {
         Ok(fig) => {
-            print!("{fig}");
+            aerie_cli::print_stdout(&fig.to_string());
             0
         }
         Err(msg) => {

@@ -19,6 +19,7 @@ pub mod membership;
 mod migrate;
 pub mod placement;
 mod route;
+pub mod sim;
 pub mod smd;
 
 use std::collections::HashMap;
@@ -76,6 +77,17 @@ impl View {
             .iter()
             .fold(0x5EED_u64, |k, m| placement_mix(k ^ m.node_id));
         View { members, key }
+    }
+
+    /// The members with their racks in `namespace`, as placement takes them.
+    pub fn placement_nodes(&self, namespace: &str) -> Vec<placement::Node> {
+        self.members
+            .iter()
+            .map(|m| placement::Node {
+                id: m.node_id,
+                rack: m.rack(namespace),
+            })
+            .collect()
     }
 
     /// The fabric address of `node`.
@@ -155,6 +167,7 @@ impl Cluster {
             node_id,
             service,
             fabric: String::new(),
+            racks: own_racks(&registry),
         };
         Arc::new(Self::new(
             node_id,
@@ -198,6 +211,7 @@ impl Cluster {
             node_id,
             service: service.clone(),
             fabric: fabric_addr.clone(),
+            racks: own_racks(&registry),
         };
         let local_ip = fab
             .address
@@ -220,6 +234,7 @@ impl Cluster {
             node_id,
             service,
             fabric: fabric_addr,
+            racks: own_racks(&cluster.registry),
             cluster_name: config
                 .service
                 .cluster_name
@@ -277,19 +292,24 @@ impl Cluster {
 
     /// Acts on a settled member list: new view, new partition maps, migrations.
     fn install(self: &Arc<Self>, members: Vec<Member>) {
-        let ids: Vec<NodeId> = members.iter().map(|m| m.node_id).collect();
+        let n_members = members.len();
         let view = View::of(members);
         // A node that was alone held the whole map itself; what it must fill comes from the
         // map the others had without it.
         let was_alone = self.is_alone();
-        let others: Vec<NodeId> = ids.iter().copied().filter(|&n| n != self.node_id).collect();
         let mut changes = Vec::new();
         for ns in self.registry.iter() {
             let current = ns.ownership();
-            let rf = usize::from(ns.config.replication_factor);
-            let new = placement::table(&ids, rf, current.regime.wrapping_add(1));
+            let policy = placement_policy(&ns.config);
+            let nodes = view.placement_nodes(&ns.name);
+            let new = placement::table(&nodes, &policy, current.regime.wrapping_add(1));
+            let others: Vec<placement::Node> = nodes
+                .iter()
+                .copied()
+                .filter(|n| n.id != self.node_id)
+                .collect();
             let old = if was_alone && !others.is_empty() {
-                Arc::new(placement::table(&others, rf, current.regime))
+                Arc::new(placement::table(&others, &policy, current.regime))
             } else {
                 current
             };
@@ -315,11 +335,28 @@ impl Cluster {
                 self.send_smd_log(m.fabric.clone());
             }
         }
-        self.alone.store(ids.len() <= 1, Ordering::Relaxed);
+        self.alone.store(n_members <= 1, Ordering::Relaxed);
         *self.view.write() = view;
         self.peers_generation.fetch_add(1, Ordering::Relaxed);
         self.partition_generation.fetch_add(1, Ordering::Relaxed);
         self.stats.cluster_changes.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// This node's rack per namespace, as it publishes them.
+fn own_racks(registry: &Registry) -> Vec<(String, u32)> {
+    registry
+        .iter()
+        .map(|ns| (ns.name.clone(), ns.config.racks.rack_id))
+        .collect()
+}
+
+/// A namespace's placement parameters from its configuration.
+pub fn placement_policy(config: &aerie_config::NamespaceConfig) -> placement::Policy {
+    placement::Policy {
+        replication_factor: usize::from(config.replication_factor),
+        prefer_uniform_balance: config.racks.prefer_uniform_balance,
+        active_rack: config.racks.active_rack,
     }
 }
 

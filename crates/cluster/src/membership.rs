@@ -19,6 +19,8 @@ use tokio::sync::watch;
 pub const KEY_SERVICE: &str = "service";
 /// Gossip key holding a node's fabric address (`host:port`).
 pub const KEY_FABRIC: &str = "fabric";
+/// Gossip key prefix of a node's rack in a namespace: `rack:<namespace>` = rack id.
+pub const KEY_RACK_PREFIX: &str = "rack:";
 
 /// One cluster member as the gossip describes it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,6 +28,18 @@ pub struct Member {
     pub node_id: u64,
     pub service: String,
     pub fabric: String,
+    /// `(namespace, rack id)`, sorted by namespace; a namespace not listed is on rack 0.
+    pub racks: Vec<(String, u32)>,
+}
+
+impl Member {
+    /// The member's rack in `namespace` (0 when it published none).
+    pub fn rack(&self, namespace: &str) -> u32 {
+        self.racks
+            .iter()
+            .find(|(ns, _)| ns == namespace)
+            .map_or(0, |&(_, r)| r)
+    }
 }
 
 /// A running membership service.
@@ -47,6 +61,7 @@ pub struct SelfInfo {
     pub node_id: u64,
     pub service: String,
     pub fabric: String,
+    pub racks: Vec<(String, u32)>,
     pub cluster_name: String,
 }
 
@@ -103,10 +118,15 @@ pub async fn start(
         })),
         protocol_version: ProtocolVersion::V0,
     };
-    let initial = vec![
+    let mut initial = vec![
         (KEY_SERVICE.to_owned(), me.service.clone()),
         (KEY_FABRIC.to_owned(), me.fabric.clone()),
     ];
+    initial.extend(
+        me.racks
+            .iter()
+            .map(|(ns, rack)| (format!("{KEY_RACK_PREFIX}{ns}"), rack.to_string())),
+    );
     let handle = spawn_chitchat(config, initial, &UdpTransport)
         .await
         .map_err(|e| format!("cannot start heartbeat on {listen}: {e}"))?;
@@ -115,6 +135,7 @@ pub async fn start(
         node_id: me.node_id,
         service: me.service.clone(),
         fabric: me.fabric.clone(),
+        racks: sorted(me.racks.clone()),
     };
     // Empty until the first list settles: even a node that finds no peer waits for the
     // quiet period before it claims any partition.
@@ -137,10 +158,18 @@ fn members_of(live: &BTreeMap<ChitchatId, NodeState>, me: &Member) -> Vec<Member
         let (Some(service), Some(fabric)) = (state.get(KEY_SERVICE), state.get(KEY_FABRIC)) else {
             continue;
         };
+        let racks = state
+            .key_values()
+            .filter_map(|(k, v)| {
+                let ns = k.strip_prefix(KEY_RACK_PREFIX)?;
+                Some((ns.to_owned(), v.parse().ok()?))
+            })
+            .collect();
         let m = Member {
             node_id,
             service: service.to_owned(),
             fabric: fabric.to_owned(),
+            racks: sorted(racks),
         };
         match by_id.get(&node_id) {
             Some((gen, _)) if *gen >= id.generation_id => {}
@@ -150,6 +179,11 @@ fn members_of(live: &BTreeMap<ChitchatId, NodeState>, me: &Member) -> Vec<Member
         }
     }
     by_id.into_values().map(|(_, m)| m).collect()
+}
+
+fn sorted(mut racks: Vec<(String, u32)>) -> Vec<(String, u32)> {
+    racks.sort();
+    racks
 }
 
 /// Publishes a member list once it has not changed for `quiet`.

@@ -167,6 +167,9 @@ impl Cluster {
     /// Ships the current state of each record (an image, or a tombstone when it is gone)
     /// to the partition's other owners, one request per node, and waits for them all.
     async fn replicate(&self, records: &[(&[u8], Digest)]) {
+        // Broken on purpose, for the nemesis suite: acknowledge without replicating.
+        #[cfg(feature = "failpoints")]
+        fail::fail_point!("replica-write-skip", |_| ());
         let mut per_node: Vec<(u64, Vec<u8>)> = Vec::new();
         for (ns_name, digest) in records {
             let Some(ns) = self.registry.get(ns_name) else {

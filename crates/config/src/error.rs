@@ -127,6 +127,8 @@ pub enum Section {
     StorageDevice,
     Set,
     ModLua,
+    Security,
+    SecurityLog,
 }
 
 impl Section {
@@ -150,6 +152,8 @@ impl Section {
             Section::StorageDevice => "storage-engine device",
             Section::Set => "set",
             Section::ModLua => "mod-lua",
+            Section::Security => "security",
+            Section::SecurityLog => "security log",
         }
     }
 }

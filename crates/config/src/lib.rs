@@ -44,6 +44,7 @@ mod lexer;
 mod mod_lua;
 mod namespace;
 mod parse;
+mod security;
 mod types;
 mod unused;
 mod value;
@@ -53,10 +54,11 @@ use std::path::Path;
 
 pub use error::{ConfigError, ParseErrorKind, Section};
 pub use mod_lua::ModLuaConfig;
+pub use security::{SecurityConfig, SecurityLogConfig};
 pub use types::{
     Config, DeviceStorageConfig, Endpoint, HeartbeatConfig, HeartbeatMode, HttpConfig, LogSink,
-    LogTarget, LoggingConfig, MemoryStorageConfig, NamespaceConfig, NetworkConfig, ServiceConfig,
-    SetConfig, StorageEngineConfig, MAX_ALLOWED_TTL_SECS,
+    LogTarget, LoggingConfig, MemoryStorageConfig, NamespaceConfig, NetworkConfig, RackConfig,
+    ServiceConfig, SetConfig, StorageEngineConfig, MAX_ALLOWED_TTL_SECS, MAX_RACK_ID,
 };
 pub use value::{parse_bool, parse_duration_secs, parse_size_bytes};
 

@@ -175,6 +175,7 @@ fn sample_expected() -> Config {
         mod_lua: crate::ModLuaConfig {
             user_path: Some("/opt/aerospike/usr/udf/lua".to_owned()),
         },
+        security: None,
         warnings: [
             "aerospike.conf:3: parameter 'user' is accepted but not used",
             "aerospike.conf:4: parameter 'group' is accepted but not used",
@@ -365,6 +366,28 @@ fn memory_size_is_data_size_unless_data_size_is_given() -> Result<(), ConfigErro
         config.warnings,
         ["aerie.conf:2: parameter 'memory-size' is accepted but not used"]
     );
+    Ok(())
+}
+
+#[test]
+fn rack_parameters() -> Result<(), ConfigError> {
+    let text = "namespace ns {\nrack-id 7\nprefer-uniform-balance true\nactive-rack 7\nstorage-engine memory\n}\n";
+    let config = parse_str(text, "aerie.conf")?;
+    let racks = config.namespaces[0].racks;
+    assert_eq!(
+        racks,
+        RackConfig {
+            rack_id: 7,
+            prefer_uniform_balance: true,
+            active_rack: 7
+        }
+    );
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    let default = parse_str(&with_namespace(""), "aerie.conf")?;
+    assert_eq!(default.namespaces[0].racks, RackConfig::default());
+    let too_big = "namespace ns {\nrack-id 1000001\nstorage-engine memory\n}\n";
+    let err = error_of(too_big).unwrap_or_default();
+    assert!(err.contains("rack-id") && err.contains("1000000"), "{err}");
     Ok(())
 }
 

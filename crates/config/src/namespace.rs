@@ -8,7 +8,7 @@ use crate::lexer::{Item, Param, Stanza};
 use crate::parse::Ctx;
 use crate::types::{
     DeviceStorageConfig, MemoryStorageConfig, NamespaceConfig, SetConfig, StorageEngineConfig,
-    MAX_ALLOWED_TTL_SECS,
+    MAX_ALLOWED_TTL_SECS, MAX_RACK_ID,
 };
 use crate::value::{is_valid_name, ParamValue};
 use crate::{
@@ -105,6 +105,9 @@ fn parse_param(ctx: &mut Ctx<'_>, param: &Param, draft: &mut Draft) -> Result<()
         "stop-writes-used-pct" | "evict-used-pct" | "evict-tenths-pct" => {
             shared_limit(&value, param, ns)?
         }
+        "rack-id" => ns.racks.rack_id = value.int(0, MAX_RACK_ID)?,
+        "prefer-uniform-balance" => ns.racks.prefer_uniform_balance = value.bool()?,
+        "active-rack" => ns.racks.active_rack = value.int(0, MAX_RACK_ID)?,
         "memory-size" => draft.memory_size = Some((value.size(1, u64::MAX)?, param.clone())),
         // The one-line form `storage-engine memory`.
         "storage-engine" => {

@@ -61,6 +61,10 @@ pub(crate) fn build(items: &[Item], file: &str, last_line: u32) -> Result<Config
                 parse_network(&mut ctx, stanza, &mut config.network)?;
             }
             "mod-lua" => crate::mod_lua::parse_mod_lua(&mut ctx, stanza, &mut config.mod_lua)?,
+            "security" => {
+                let security = config.security.get_or_insert_with(Default::default);
+                crate::security::parse_security(&mut ctx, stanza, security)?;
+            }
             "namespace" => {
                 let ns = namespace::parse_namespace(&mut ctx, stanza, &namespace_lines)?;
                 namespace_lines.insert(ns.name.clone(), stanza.line);

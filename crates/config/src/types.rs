@@ -18,6 +18,8 @@ pub struct Config {
     pub namespaces: Vec<NamespaceConfig>,
     /// `mod-lua { }`: where UDF modules are kept.
     pub mod_lua: crate::ModLuaConfig,
+    /// `security { }`: `None` (no stanza) means security is off.
+    pub security: Option<crate::SecurityConfig>,
     /// One line per parameter or stanza that was accepted but has no effect in Aerie yet, formatted
     /// `FILE:LINE: parameter 'x' is accepted but not used`. The server should log each at startup.
     /// The full list lives in `unused.rs`.
@@ -41,6 +43,7 @@ impl Default for Config {
             network: NetworkConfig::default(),
             namespaces: vec![test],
             mod_lua: crate::ModLuaConfig::default(),
+            security: None,
             warnings: Vec::new(),
         }
     }
@@ -289,6 +292,9 @@ pub struct NamespaceConfig {
     /// `evict-tenths-pct`: share of eligible records nsup evicts per round, in tenths of a percent.
     pub evict_tenths_pct: u32,
     pub storage: StorageEngineConfig,
+    /// Rack awareness (see `docs/cluster.md`): `rack-id`, `prefer-uniform-balance`,
+    /// `active-rack`.
+    pub racks: RackConfig,
     /// `set NAME { }` stanzas, in file order. Sets not listed here still exist once written.
     pub sets: Vec<SetConfig>,
 }
@@ -309,6 +315,7 @@ impl NamespaceConfig {
             evict_used_pct: 0,
             evict_tenths_pct: 5,
             storage: StorageEngineConfig::Memory(MemoryStorageConfig::default()),
+            racks: RackConfig::default(),
             sets: Vec::new(),
         }
     }
@@ -317,6 +324,24 @@ impl NamespaceConfig {
     pub fn set(&self, name: &str) -> Option<&SetConfig> {
         self.sets.iter().find(|set| set.name == name)
     }
+}
+
+/// Largest `rack-id` (and `active-rack`), Aerospike's `MAX_RACK_ID`.
+pub const MAX_RACK_ID: u32 = 1_000_000;
+
+/// A namespace's rack parameters. Every node of a cluster must agree on
+/// `prefer_uniform_balance` and `active_rack`; `rack_id` is the node's own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RackConfig {
+    /// `rack-id` (0..=[`MAX_RACK_ID`]): the rack this node holds the namespace on. Replicas of a
+    /// partition go to distinct racks whenever the cluster has that many racks. Default 0.
+    pub rack_id: u32,
+    /// `prefer-uniform-balance`: give every node the same number of partitions per replica
+    /// position (within one), at the cost of a little more migration on membership changes.
+    pub prefer_uniform_balance: bool,
+    /// `active-rack` (0 = off): every master partition is placed on a node of this rack while
+    /// the cluster has one.
+    pub active_rack: u32,
 }
 
 /// `storage-engine memory` or `storage-engine device { }`.

@@ -11,7 +11,7 @@
 //! - `strong-consistency`, `conflict-resolution-policy`: change which write wins (accepted at
 //!   Aerospike's default only, see [`DEFAULT_ONLY`]);
 //! - `single-bin`: changes what a record is;
-//! - `encryption`, `encryption-key-file`, `security { }`: the operator expects data or access protected;
+//! - `encryption`, `encryption-key-file`: the operator expects data or access protected;
 //! - `commit-to-device` in `storage-engine memory`, `cold-start-empty`: durability/restart semantics;
 //! - `disable-udf-execution`: a safety switch;
 //! - `xdr { }`: the operator expects replication to another cluster.
@@ -178,8 +178,6 @@ pub(crate) const NAMESPACE: &[&str] = &[
     "nsup-hist-period",
     "nsup-threads",
     "partition-tree-sprigs",
-    "prefer-uniform-balance",
-    "rack-id",
     "read-consistency-level-override",
     "reject-xdr-writes",
     "sindex-stage-size",

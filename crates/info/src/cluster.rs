@@ -28,6 +28,8 @@ pub fn answer(ctx: &NodeContext, name: &str, args: &str) -> Option<String> {
         "replicas" => replicas(ctx, args, true, true),
         "replicas-all" => replicas(ctx, args, false, true),
         "replicas-master" => replicas(ctx, args, false, false),
+        "rack-ids" => rack_ids(ctx),
+        "racks" => racks(ctx, args),
         _ => return None,
     })
 }
@@ -84,6 +86,46 @@ fn services(ctx: &NodeContext) -> String {
         .map(|m| m.service.as_str())
         .collect::<Vec<_>>()
         .join(";")
+}
+
+/// `ns:<rack id>;…`: this node's rack in each namespace (the clients' `PREFER_RACK` reads it).
+fn rack_ids(ctx: &NodeContext) -> String {
+    ctx.registry
+        .iter()
+        .map(|ns| format!("{}:{}", ns.name, ns.config.racks.rack_id))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// `ns=<ns>:rack_<id>=<node>,<node>:rack_<id>=…;…`: the members of each rack, per namespace
+/// (`namespace=NS` picks one).
+fn racks(ctx: &NodeContext, args: &str) -> String {
+    let only = param(args, "namespace");
+    if let Some(ns) = only {
+        if ctx.registry.get(ns.as_bytes()).is_none() {
+            return "ERROR:20:namespace not found".to_owned();
+        }
+    }
+    let view = ctx.cluster.view();
+    let mut out = Vec::new();
+    for ns in ctx.registry.iter() {
+        if only.is_some_and(|o| o != ns.name) {
+            continue;
+        }
+        let mut by_rack: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+        for m in &view.members {
+            by_rack
+                .entry(m.rack(&ns.name))
+                .or_default()
+                .push(format!("{:X}", m.node_id));
+        }
+        let mut line = format!("ns={}", ns.name);
+        for (rack, nodes) in by_rack {
+            line.push_str(&format!(":rack_{rack}={}", nodes.join(",")));
+        }
+        out.push(line);
+    }
+    out.join(";")
 }
 
 /// `ns:<regime>,<n>,<b64>…;` (with regime), `ns:<n>,<b64>…;` (all) or `ns:<b64>;` (master).

@@ -86,6 +86,17 @@ impl NodeContext {
 
 /// Answers an info request body; appends the reply body (without proto header) to `out`.
 pub fn handle(ctx: &NodeContext, body: &[u8], out: &mut Vec<u8>) {
+    handle_checked(ctx, body, out, &mut |_, _| Ok(()));
+}
+
+/// [`handle`], asking `allow(name, args)` before each command; an `Err` is sent as that
+/// command's answer instead of running it (access control).
+pub fn handle_checked(
+    ctx: &NodeContext,
+    body: &[u8],
+    out: &mut Vec<u8>,
+    allow: &mut dyn FnMut(&str, &str) -> Result<(), String>,
+) {
     ctx.service_stats
         .info_requests
         .fetch_add(1, Ordering::Relaxed);
@@ -93,13 +104,21 @@ pub fn handle(ctx: &NodeContext, body: &[u8], out: &mut Vec<u8>) {
     for raw in info::commands(body) {
         any = true;
         let cmd = String::from_utf8_lossy(raw);
-        let value = answer(ctx, cmd.trim_end_matches('\r'));
+        let cmd = cmd.trim_end_matches('\r');
+        let (name, args) = split_command(cmd);
+        let value = match allow(name, args) {
+            Ok(()) => answer(ctx, cmd),
+            Err(refused) => refused,
+        };
         push_reply(out, raw, value.as_bytes());
     }
     if !any {
         // An empty request asks for the legacy summary.
         for name in ["node", "build", "edition", "version", "statistics"] {
-            let value = answer(ctx, name);
+            let value = match allow(name, "") {
+                Ok(()) => answer(ctx, name),
+                Err(refused) => refused,
+            };
             push_reply(out, name.as_bytes(), value.as_bytes());
         }
     }

@@ -94,6 +94,9 @@ fn config_of(ns: &Namespace, out: &mut String) {
         "max-record-size" => c.max_record_size_bytes,
         "stop-writes-used-pct" => c.stop_writes_used_pct,
         "evict-used-pct" => c.evict_used_pct,
+        "rack-id" => c.racks.rack_id,
+        "prefer-uniform-balance" => c.racks.prefer_uniform_balance,
+        "active-rack" => c.racks.active_rack,
         "storage-engine" => match c.storage { StorageEngineConfig::Memory(_) => "memory", StorageEngineConfig::Device(_) => "device" },
     );
 }

@@ -23,7 +23,9 @@ mod udf_stats;
 pub use access::ReadBuf;
 pub use hook::RecordHook;
 pub use index::PartitionIndex;
-pub use namespace::{bump, Namespace, NamespaceStats, Registry, StoreError, TruncateError, Usage};
+pub use namespace::{
+    bump, Commit, Namespace, NamespaceStats, Registry, StoreError, TruncateError, Usage,
+};
 pub use partition::{NodeId, OwnershipTable, Partition};
 pub use persist::Persistence;
 pub use record::{Record, RecordData, RecordMeta};

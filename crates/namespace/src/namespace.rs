@@ -83,6 +83,17 @@ struct Replayed {
     tombstone: bool,
 }
 
+/// A stored write's place in the commit order: [`Namespace::wait_commit`] returns once it is
+/// durable. 0 = nothing to wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a deferred store is acknowledged only after wait_commit"]
+pub struct Commit(u64);
+
+impl Commit {
+    /// Nothing to wait for.
+    pub const NONE: Commit = Commit(0);
+}
+
 /// Why a record could not be stored. Exhaustive on purpose: callers map each variant to a
 /// result code.
 #[derive(Debug, thiserror::Error)]
@@ -374,7 +385,9 @@ impl Namespace {
 
     /// Stores a record under the caller's partition lock: appends its image to storage when
     /// the namespace is persisted (releasing the image it supersedes), then indexes it.
-    /// Returns whether the digest is new to the index.
+    /// Returns whether the digest is new to the index. With `commit-to-device` it returns
+    /// only once the image is durable, still holding the caller's lock: callers that can
+    /// release the lock first use [`Namespace::store_deferred`].
     pub fn store(
         &self,
         idx: &mut PartitionIndex,
@@ -383,6 +396,33 @@ impl Namespace {
         data: Vec<u8>,
         set_name: &[u8],
     ) -> Result<bool, StoreError> {
+        let (new, commit) = self.store_deferred(idx, digest, meta, data, set_name)?;
+        self.wait_commit(commit)?;
+        Ok(new)
+    }
+
+    /// Waits until a deferred store is durable (`commit-to-device`; at once otherwise). Call
+    /// it after releasing the partition lock and before acknowledging the write: writers
+    /// waiting together share one device sync (group commit).
+    pub fn wait_commit(&self, commit: Commit) -> Result<(), StoreError> {
+        match (&self.persistence, commit.0) {
+            (Some(p), ticket) if ticket > 0 => {
+                p.writer.wait_durable(ticket).map_err(StoreError::from)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// As [`Namespace::store`], without waiting for durability: returns whether the digest
+    /// is new and the write's [`Commit`] ticket, for [`Namespace::wait_commit`].
+    pub fn store_deferred(
+        &self,
+        idx: &mut PartitionIndex,
+        digest: Digest,
+        meta: RecordMeta,
+        data: Vec<u8>,
+        set_name: &[u8],
+    ) -> Result<(bool, Commit), StoreError> {
         if self.stop_writes() {
             self.stats
                 .stop_writes_refused
@@ -399,7 +439,7 @@ impl Namespace {
                     new.as_ref(),
                 );
             }
-            return Ok(old.is_none());
+            return Ok((old.is_none(), Commit::NONE));
         };
         let img = aerie_storage::RecordImage {
             digest,
@@ -410,7 +450,9 @@ impl Namespace {
             set: set_name,
             data: &data,
         };
-        let loc = p.append(&img)?;
+        let (loc, ticket) = p.writer.append_deferred(&img)?;
+        let loc = persist::pack(loc);
+        let commit = Commit(ticket);
         if let Some(t) = idx.take_tombstone(&digest) {
             // The new image hides every older one: the tombstone is obsolete.
             p.release(t);
@@ -446,9 +488,9 @@ impl Namespace {
                 if let Some(l) = old.location() {
                     p.release(l);
                 }
-                Ok(false)
+                Ok((false, commit))
             }
-            None => Ok(true),
+            None => Ok((true, commit)),
         }
     }
 
@@ -746,6 +788,11 @@ impl Namespace {
     /// The tomb raider's state.
     pub fn raider(&self) -> &crate::tomb::Raider {
         &self.raider
+    }
+
+    /// Whether the namespace has storage files (its commands may wait on a device).
+    pub fn has_storage(&self) -> bool {
+        self.persistence.is_some()
     }
 
     /// The storage files, when the namespace is persisted.

@@ -115,7 +115,7 @@ impl Persistence {
             .iter()
             .map(|f| {
                 FileDevice::open(Path::new(f), s.filesize_bytes)
-                    .map(|d| Arc::new(d) as Arc<dyn Device>)
+                    .map(|d| aerie_storage::device::DelayedDevice::from_env(Arc::new(d)))
                     .map_err(|e| StorageError::Io {
                         path: f.clone(),
                         source: e,

@@ -8,6 +8,7 @@
 //! Parsing borrows from the caller's buffer and never allocates for a well-formed message;
 //! every length read from the wire is bounds-checked before use.
 
+pub mod admin;
 pub mod builder;
 pub mod compress;
 pub mod header;

@@ -1,49 +1,47 @@
 //! `aerie`: the single binary. `aerie server` runs the database server; `aerie bench` and
-//! `aerie info` (from `aerie-bench`) drive and inspect a node; later subcommands (shell,
-//! backup) share the same executable.
+//! `aerie info` (from `aerie-bench`) drive and inspect a node; `aerie completions SHELL`
+//! prints a completion script. The command line is parsed by clap in `args`.
 
 mod args;
+#[cfg(feature = "fault-injection")]
+mod fault;
 mod http;
 mod logging;
+mod security_setup;
 mod service;
 mod ticker;
-mod udf_pool;
 mod udf_setup;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let cmd = match args::parse(&argv) {
-        Ok(c) => c,
+    let cli = args::parse();
+    match cli.command {
+        None => serve(args::ServerOpts::default()),
+        Some(args::Command::Server(opts)) => serve(opts),
+        Some(args::Command::Version) => {
+            aerie_cli::print_stdout(&format!("{}\n", args::version_line()));
+            ExitCode::SUCCESS
+        }
+        Some(args::Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut args::command(), "aerie", &mut script);
+            aerie_cli::print_stdout(&String::from_utf8_lossy(&script));
+            ExitCode::SUCCESS
+        }
+        Some(args::Command::Bench(b)) => ExitCode::from(aerie_bench::bench_main(&b)),
+        Some(args::Command::Info(i)) => ExitCode::from(aerie_bench::info_main(&i)),
+    }
+}
+
+fn serve(opts: args::ServerOpts) -> ExitCode {
+    match run_server(opts) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("aerie: {msg}\n\n{}", args::USAGE);
-            return ExitCode::from(2);
+            eprintln!("aerie: {msg}");
+            ExitCode::FAILURE
         }
-    };
-    match cmd {
-        args::Command::Help => {
-            println!("{}", args::USAGE);
-            ExitCode::SUCCESS
-        }
-        args::Command::Version => {
-            println!(
-                "aerie {} (Aerospike protocol {})",
-                aerie_info::AERIE_VERSION,
-                aerie_info::COMPAT_BUILD
-            );
-            ExitCode::SUCCESS
-        }
-        args::Command::Bench(rest) => ExitCode::from(aerie_bench::bench_main(&rest)),
-        args::Command::Info(rest) => ExitCode::from(aerie_bench::info_main(&rest)),
-        args::Command::Server(opts) => match run_server(opts) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(msg) => {
-                eprintln!("aerie: {msg}");
-                ExitCode::FAILURE
-            }
-        },
     }
 }
 
@@ -66,6 +64,8 @@ fn run_server(opts: args::ServerOpts) -> Result<(), String> {
     for w in &config.warnings {
         tracing::warn!(target: "aerie::config", "{w}");
     }
+    #[cfg(feature = "fault-injection")]
+    fault::install()?;
     let threads = config
         .service
         .service_threads

@@ -5,6 +5,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,9 +16,10 @@ use aerie_namespace::Registry;
 use aerie_proto::builder::write_frame;
 use aerie_proto::msg::{info1, MSG_HEADER_SIZE};
 use aerie_proto::{compress, ProtoHeader, ProtoType, PROTO_HEADER_SIZE};
-use aerie_transaction::{Dispatched, Step, StreamJob};
+use aerie_security::{ConnAuth, Security};
+use aerie_transaction::{Dispatched, Route, Step, StreamJob};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 
 /// Buffers grown past this by one large request are released after it.
@@ -35,15 +37,21 @@ const RC_SECURITY_NOT_ENABLED: u8 = 52;
 pub async fn run(config: Arc<Config>) -> Result<(), String> {
     let started = Instant::now();
     let svc = &config.network.service;
-    let listener = TcpListener::bind((svc.address.as_str(), svc.port))
-        .await
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", svc.address, svc.port))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    // The port is taken now but listened on only once every namespace is loaded, as Aerospike
+    // does: during a cold start a client's connection is refused at once instead of waiting
+    // unanswered in the accept backlog.
+    let socket = bind_service(&svc.address, svc.port).await?;
+    let local = socket.local_addr().map_err(|e| e.to_string())?;
     let node_id = config
         .service
         .node_id
         .unwrap_or_else(|| derive_node_id(local.port()));
-    let registry = Arc::new(Registry::open(&config.namespaces, node_id)?);
+    let namespaces = config.namespaces.clone();
+    let registry = Arc::new(
+        tokio::task::spawn_blocking(move || Registry::open(&namespaces, node_id))
+            .await
+            .map_err(|e| format!("loading the namespaces failed: {e}"))??,
+    );
     let advertised = match config.network.service.access_address.as_deref() {
         Some(a) => a.to_owned(),
         None if local.ip().is_unspecified() => "127.0.0.1".to_owned(),
@@ -70,9 +78,23 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
         cluster,
     });
     crate::ticker::observe_batch_rows(ctx.clone());
-    // System metadata from peers runs as the same info commands, here only.
+    let security = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || crate::security_setup::open(&config))
+            .await
+            .map_err(|e| e.to_string())??
+    };
+    // System metadata from peers runs as the same info commands, here only; users and roles
+    // go to the security state.
     let weak = Arc::downgrade(&ctx);
+    let smd_security = security.clone();
     ctx.cluster.set_smd_handler(Box::new(move |cmd| {
+        if let Some(entry) = cmd.strip_prefix(aerie_security::SMD_PREFIX) {
+            return smd_security
+                .as_ref()
+                .map(|s| s.apply_smd(entry))
+                .unwrap_or_else(|| "ERROR::security is not enabled".to_owned());
+        }
         weak.upgrade()
             .map(|ctx| aerie_info::answer_local(&ctx, cmd))
             .unwrap_or_default()
@@ -101,10 +123,7 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             Err(e) => return Err(e),
         }
     }
-    // As many record UDFs at once as there are service threads (Aerospike runs them on its
-    // service threads), but on threads of their own.
-    let service_threads = tokio::runtime::Handle::current().metrics().num_workers();
-    let udf_pool = Arc::new(crate::udf_pool::Pool::new(service_threads));
+    let pool = StoragePool::new();
     if let Some(admin) = config.network.admin.as_ref().filter(|a| a.port != 0) {
         let admin_listener = TcpListener::bind((admin.address.as_str(), admin.port))
             .await
@@ -122,10 +141,14 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
             admin_listener,
             admin_limit,
             ctx.clone(),
-            udf_pool.clone(),
+            security.clone(),
+            pool.clone(),
             "admin",
         ));
     }
+    let listener = socket
+        .listen(LISTEN_BACKLOG)
+        .map_err(|e| format!("cannot listen on {local}: {e}"))?;
     tracing::info!(
         node = %ctx.node_name(),
         namespaces = config.namespaces.len(),
@@ -139,15 +162,28 @@ pub async fn run(config: Arc<Config>) -> Result<(), String> {
     }
 
     let limit = Arc::new(Semaphore::new(config.service.proto_fd_max.max(1) as usize));
-    let accept = accept_loop(listener, limit, ctx.clone(), udf_pool, "proto-fd-max");
+    let accept = accept_loop(
+        listener,
+        limit,
+        ctx.clone(),
+        security.clone(),
+        pool,
+        "proto-fd-max",
+    );
     tokio::select! {
         () = accept => Ok(()),
         () = shutdown_signal() => {
             tracing::info!("shutting down");
-            for ns in ctx.registry.iter() {
-                if let Err(e) = ns.flush_storage() {
-                    tracing::error!(namespace = %ns.name, "final flush failed: {e}");
+            let registry = ctx.registry.clone();
+            let flushed = tokio::task::spawn_blocking(move || {
+                for ns in registry.iter() {
+                    if let Err(e) = ns.flush_storage() {
+                        tracing::error!(namespace = %ns.name, "final flush failed: {e}");
+                    }
                 }
+            });
+            if let Err(e) = flushed.await {
+                tracing::error!("final flush failed: {e}");
             }
             Ok(())
         }
@@ -160,7 +196,8 @@ async fn accept_loop(
     listener: TcpListener,
     limit: Arc<Semaphore>,
     ctx: Arc<NodeContext>,
-    udf_pool: Arc<crate::udf_pool::Pool>,
+    security: Option<Arc<Security>>,
+    pool: StoragePool,
     limit_name: &'static str,
 ) {
     loop {
@@ -178,14 +215,17 @@ async fn accept_loop(
             continue;
         };
         let ctx = ctx.clone();
-        let udf_pool = udf_pool.clone();
+        let security = security.clone();
+        let pool = pool.clone();
         tokio::spawn(async move {
             let stats = &ctx.service_stats;
             stats.client_connections.fetch_add(1, Ordering::Relaxed);
             stats
                 .client_connections_opened
                 .fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = serve_connection(stream, &ctx, &udf_pool).await {
+            if let Err(e) =
+                serve_connection(stream, peer.ip(), &ctx, security.as_ref(), &pool).await
+            {
                 tracing::debug!(%peer, "connection closed: {e}");
             }
             stats.client_connections.fetch_sub(1, Ordering::Relaxed);
@@ -195,6 +235,112 @@ async fn accept_loop(
             drop(permit);
         });
     }
+}
+
+/// Most commands running at once on the storage pool, per CPU.
+const STORAGE_POOL_PER_CPU: usize = 8;
+/// Least commands running at once on the storage pool (group commit wants writers in flight).
+const STORAGE_POOL_MIN: usize = 16;
+
+/// The bounded pool that runs the commands which may wait on a device
+/// ([`aerie_transaction::Route::Storage`]): record reads from `storage-engine device` files,
+/// full write-block writes and `commit-to-device` syncs. Runtime threads never wait on a
+/// device, so commands on memory namespaces keep their latency behind a slow disk; the
+/// semaphore bounds the blocking threads in use.
+///
+/// Record UDF calls ([`aerie_transaction::Route::Udf`]) have slots of their own, as many as
+/// there are service threads (Aerospike runs them on its service threads): long Lua work never
+/// holds a service thread, and no more of it runs at once than the node has service threads;
+/// the rest wait their turn without holding a thread.
+#[derive(Debug, Clone)]
+struct StoragePool {
+    permits: Arc<Semaphore>,
+    udf_permits: Arc<Semaphore>,
+}
+
+impl StoragePool {
+    fn new() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let size = (cpus * STORAGE_POOL_PER_CPU).max(STORAGE_POOL_MIN);
+        let service_threads = tokio::runtime::Handle::current().metrics().num_workers();
+        Self {
+            permits: Arc::new(Semaphore::new(size)),
+            udf_permits: Arc::new(Semaphore::new(service_threads.max(1))),
+        }
+    }
+
+    /// Runs `f` on a pool thread (a UDF slot for [`Route::Udf`]) and waits for it without
+    /// holding a runtime thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        route: Route,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ConnError> {
+        let permits = match route {
+            Route::Udf => &self.udf_permits,
+            Route::Inline | Route::Storage => &self.permits,
+        };
+        let _permit = permits
+            .acquire()
+            .await
+            .map_err(|e| ConnError::Io(std::io::Error::other(e)))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| ConnError::Io(std::io::Error::other(e)))
+    }
+}
+
+/// Dispatches one message, on the storage pool when [`aerie_transaction::route`] says so.
+/// `msg` and `out` are lent to the pool thread and given back.
+async fn dispatch_msg(
+    ctx: &NodeContext,
+    pool: &StoragePool,
+    msg: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(Dispatched, Route), ConnError> {
+    let route = aerie_transaction::route(&ctx.registry, msg);
+    if route == Route::Inline {
+        return Ok((
+            aerie_transaction::dispatch_streaming(&ctx.registry, msg, out),
+            route,
+        ));
+    }
+    let registry = ctx.registry.clone();
+    let (m, mut o) = (std::mem::take(msg), std::mem::take(out));
+    let (m, o, d) = pool
+        .run(route, move || {
+            let d = aerie_transaction::dispatch_streaming(&registry, &m, &mut o);
+            (m, o, d)
+        })
+        .await?;
+    *msg = m;
+    *out = o;
+    Ok((d, route))
+}
+
+/// Pending connections the kernel queues for the service port.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds the service address without listening yet (connections are refused until
+/// [`TcpSocket::listen`]). `address` may be a name; its first resolved address is used.
+async fn bind_service(address: &str, port: u16) -> Result<TcpSocket, String> {
+    let addr = tokio::net::lookup_host((address, port))
+        .await
+        .map_err(|e| format!("cannot resolve {address}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{address} resolves to no address"))?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .and_then(|s| {
+        s.set_reuseaddr(true)?;
+        s.bind(addr)?;
+        Ok(s)
+    })
+    .map_err(|e| format!("cannot listen on {address}:{port}: {e}"))?;
+    Ok(socket)
 }
 
 /// The namespace supervisor: an expiry pass every `nsup-period` seconds, off the service
@@ -291,8 +437,10 @@ impl From<std::io::Error> for ConnError {
 /// connection without a reply.
 async fn serve_connection(
     mut stream: TcpStream,
-    ctx: &NodeContext,
-    udf_pool: &crate::udf_pool::Pool,
+    peer: IpAddr,
+    ctx: &Arc<NodeContext>,
+    security: Option<&Arc<Security>>,
+    pool: &StoragePool,
 ) -> Result<(), ConnError> {
     let _ = stream.set_nodelay(true);
     let (reader, mut writer) = stream.split();
@@ -302,6 +450,7 @@ async fn serve_connection(
     let mut body: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut inflated: Vec<u8> = Vec::new();
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut auth = ConnAuth::default();
     loop {
         match reader.read_exact(&mut header).await {
             Ok(_) => {}
@@ -317,24 +466,50 @@ async fn serve_connection(
         read_body(&mut reader, h.size_bytes, &mut body).await?;
         match h.proto_type {
             ProtoType::Info => {
-                let start = out.len();
-                out.extend_from_slice(&[0u8; PROTO_HEADER_SIZE]);
-                aerie_info::handle(ctx, &body, &mut out);
-                let size = (out.len() - start - PROTO_HEADER_SIZE) as u64;
-                if let Some(dst) = out.get_mut(start..start + PROTO_HEADER_SIZE) {
-                    dst.copy_from_slice(&ProtoHeader::encode(ProtoType::Info, size));
-                }
+                // Info commands may sweep a namespace (truncate) or write files (index and
+                // UDF definitions): they run on a blocking thread, outside the storage pool so
+                // a busy device never delays a client's tend.
+                let (c, b, mut o) = (
+                    ctx.clone(),
+                    std::mem::take(&mut body),
+                    std::mem::take(&mut out),
+                );
+                let (sec, mut a) = (security.cloned(), std::mem::take(&mut auth));
+                let (b, o, a) = tokio::task::spawn_blocking(move || {
+                    let start = o.len();
+                    o.extend_from_slice(&[0u8; PROTO_HEADER_SIZE]);
+                    match sec {
+                        None => aerie_info::handle(&c, &b, &mut o),
+                        Some(sec) => aerie_info::handle_checked(&c, &b, &mut o, &mut |n, x| {
+                            sec.check_info(&mut a, peer, n, x)
+                        }),
+                    }
+                    let size = (o.len() - start - PROTO_HEADER_SIZE) as u64;
+                    if let Some(dst) = o.get_mut(start..start + PROTO_HEADER_SIZE) {
+                        dst.copy_from_slice(&ProtoHeader::encode(ProtoType::Info, size));
+                    }
+                    (b, o, a)
+                })
+                .await
+                .map_err(|e| ConnError::Io(std::io::Error::other(e)))?;
+                body = b;
+                out = o;
+                auth = a;
             }
             ProtoType::Msg => {
                 let started = Instant::now();
+                if security.is_some_and(|sec| {
+                    !crate::security_setup::authorize_msg(sec, &mut auth, peer, &body, &mut out)
+                }) {
+                    // Refused: `out` holds the reply.
+                }
                 // Clustering: proxy to the partition's master, or replicate a write.
-                if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
-                    if aerie_transaction::runs_record_udf(&body) {
-                        udf_pool.dispatch(&ctx.registry, &body, &mut out).await;
-                    } else if let Dispatched::Stream(job) =
-                        aerie_transaction::dispatch_streaming(&ctx.registry, &body, &mut out)
+                else if ctx.cluster.is_alone() || !ctx.cluster.handle_msg(&body, &mut out).await {
+                    if let (Dispatched::Stream(job), route) =
+                        dispatch_msg(ctx, pool, &mut body, &mut out).await?
                     {
-                        stream_reply(&mut writer, *job, &mut out, false).await?;
+                        let pool = (route == Route::Storage).then_some(pool);
+                        stream_reply(&mut writer, *job, &mut out, false, pool).await?;
                     }
                 }
                 ctx.latencies.record(&body, started);
@@ -352,6 +527,13 @@ async fn serve_connection(
                         "compressed frame does not hold a message".into(),
                     ));
                 }
+                if security.is_some_and(|sec| {
+                    !crate::security_setup::authorize_msg(sec, &mut auth, peer, &inflated, &mut out)
+                }) {
+                    writer.write_all(&out).await?;
+                    out.clear();
+                    continue;
+                }
                 let compress_reply = inflated
                     .get(1)
                     .is_some_and(|i1| i1 & info1::COMPRESS_RESPONSE != 0)
@@ -359,19 +541,33 @@ async fn serve_connection(
                 let mut plain = Vec::new();
                 let target = if compress_reply { &mut plain } else { &mut out };
                 // Clustering: proxy to the partition's master, or replicate a write.
-                let streamed =
+                let (streamed, route) =
                     if !ctx.cluster.is_alone() && ctx.cluster.handle_msg(&inflated, target).await {
-                        Dispatched::Complete
+                        (Dispatched::Complete, Route::Inline)
                     } else {
-                        aerie_transaction::dispatch_streaming(&ctx.registry, &inflated, target)
+                        dispatch_msg(ctx, pool, &mut inflated, target).await?
                     };
                 if compress_reply && !plain.is_empty() {
                     compress::deflate_frame(&plain, &mut out)?;
                 }
                 if let Dispatched::Stream(job) = streamed {
-                    stream_reply(&mut writer, *job, &mut out, compress_reply).await?;
+                    let pool = (route == Route::Storage).then_some(pool);
+                    stream_reply(&mut writer, *job, &mut out, compress_reply, pool).await?;
                 }
                 ctx.latencies.record(&inflated, started);
+            }
+            ProtoType::Admin if security.is_some() => {
+                if let Some(sec) = security {
+                    crate::security_setup::admin(
+                        sec,
+                        &mut auth,
+                        peer,
+                        &body,
+                        &mut out,
+                        &ctx.cluster,
+                    )
+                    .await;
+                }
             }
             ProtoType::Admin => {
                 let command = body.get(2).copied().unwrap_or(0);
@@ -404,12 +600,28 @@ async fn stream_reply<W: AsyncWrite + Unpin>(
     mut job: StreamJob,
     out: &mut Vec<u8>,
     compress: bool,
+    pool: Option<&StoragePool>,
 ) -> Result<(), ConnError> {
     let mut plain = Vec::new();
     // Each `More` sends records or finishes a partition, so the loop ends.
     loop {
         let frame = if compress { &mut plain } else { &mut *out };
-        let step = job.next_frame(frame);
+        let step = match pool {
+            // Frames of a persisted namespace read record data from its device.
+            Some(pool) => {
+                let mut buf = std::mem::take(frame);
+                let (j, b, step) = pool
+                    .run(Route::Storage, move || {
+                        let step = job.next_frame(&mut buf);
+                        (job, buf, step)
+                    })
+                    .await?;
+                job = j;
+                *frame = b;
+                step
+            }
+            None => job.next_frame(frame),
+        };
         if compress && !plain.is_empty() {
             compress::deflate_frame(&plain, out)?;
             plain.clear();

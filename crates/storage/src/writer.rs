@@ -190,20 +190,30 @@ impl BlockWriter {
     /// Appends an image and returns where it lives. With `commit_to_device`, returns only
     /// after the image is durable.
     pub fn append(&self, img: &RecordImage<'_>) -> Result<Location, StorageError> {
+        let (loc, ticket) = self.append_with(img, false)?;
+        self.wait_durable(ticket)?;
+        Ok(loc)
+    }
+
+    /// Appends an image and returns where it lives with its commit ticket, without waiting:
+    /// with `commit_to_device` the caller passes the ticket to [`BlockWriter::wait_durable`]
+    /// (after releasing its own locks) before acknowledging the write.
+    pub fn append_deferred(&self, img: &RecordImage<'_>) -> Result<(Location, u64), StorageError> {
         self.append_with(img, false)
     }
 
     /// Appends an image moved by defragmentation, which may use the reserved blocks that
-    /// client writes may not (otherwise a full device could never be compacted).
+    /// client writes may not (otherwise a full device could never be compacted). Never waits
+    /// for durability: the image it replaces stays on the device until its block is reused.
     pub fn append_defrag(&self, img: &RecordImage<'_>) -> Result<Location, StorageError> {
-        self.append_with(img, true)
+        self.append_with(img, true).map(|(loc, _)| loc)
     }
 
     fn append_with(
         &self,
         img: &RecordImage<'_>,
         use_reserve: bool,
-    ) -> Result<Location, StorageError> {
+    ) -> Result<(Location, u64), StorageError> {
         let size = img.encoded_len();
         let padded = align_up(size);
         let wb = self.cfg.wblock_bytes as usize;
@@ -237,21 +247,20 @@ impl BlockWriter {
         st.appended += 1;
         let ticket = st.appended;
         drop(st);
-        if self.cfg.commit_to_device {
-            self.wait_durable(ticket)?;
-        }
-        Ok(Location {
+        let loc = Location {
             device,
             wblock,
             offset: offset as u32,
             size: size as u32,
-        })
+        };
+        Ok((loc, ticket))
     }
 
-    /// Returns once every append up to `ticket` is on stable storage, leading a group commit
-    /// when no sync already in progress covers it.
-    fn wait_durable(&self, ticket: u64) -> Result<(), StorageError> {
-        if self.durable.load(Ordering::Acquire) >= ticket {
+    /// With `commit_to_device`, returns once every append up to `ticket` is on stable storage,
+    /// leading a group commit when no sync already in progress covers it; otherwise at once
+    /// (the `flush-max-ms` timer writes the block out).
+    pub fn wait_durable(&self, ticket: u64) -> Result<(), StorageError> {
+        if !self.cfg.commit_to_device || self.durable.load(Ordering::Acquire) >= ticket {
             return Ok(());
         }
         let _leader = self.sync_lock.lock();

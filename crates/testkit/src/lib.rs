@@ -9,12 +9,15 @@
 //! uses this crate talks to the real process over 127.0.0.1, driven either by these
 //! raw helpers or by the official Aerospike clients.
 //!
-//! Later (see STYLE.md §4): a faulty storage device, a fake clock and a cluster
-//! harness belong here too.
+//! Also: a cluster of such processes that can be killed, paused and restarted
+//! ([`cluster`]), a private network namespace to cut links in ([`netns`]), and a slow storage
+//! device: [`ServerBuilder::slow_device_reads`] and [`ServerBuilder::slow_device_writes`] switch
+//! on the server's device fault seam. Later (see STYLE.md §4): a fake clock belongs here too.
 
 mod bin;
 pub mod cluster;
 pub mod http;
+pub mod netns;
 mod process;
 pub mod wire;
 

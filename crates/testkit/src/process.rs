@@ -129,6 +129,22 @@ impl ServerBuilder {
         self
     }
 
+    /// Makes every read of the server's storage devices take `delay` longer (a slow disk;
+    /// the server's device fault seam, `AERIE_FAULT_DEVICE_READ_DELAY_MS`).
+    #[must_use]
+    pub fn slow_device_reads(self, delay: Duration) -> Self {
+        let ms = delay.as_millis().to_string();
+        self.env("AERIE_FAULT_DEVICE_READ_DELAY_MS", ms)
+    }
+
+    /// Makes every write and sync of the server's storage devices take `delay` longer (a
+    /// slow disk; `AERIE_FAULT_DEVICE_WRITE_DELAY_MS`).
+    #[must_use]
+    pub fn slow_device_writes(self, delay: Duration) -> Self {
+        let ms = delay.as_millis().to_string();
+        self.env("AERIE_FAULT_DEVICE_WRITE_DELAY_MS", ms)
+    }
+
     /// Upper bound on the wait for the ready line (default 20 s).
     #[must_use]
     pub fn ready_timeout(mut self, timeout: Duration) -> Self {

@@ -140,6 +140,36 @@ fn run_rows(
     Ok(final_rc)
 }
 
+/// Calls `f` with each row's message of a batch request, through the same row decoding the
+/// batch runs with (repeat rows reuse the previous message and are not passed again). Stops at
+/// the first error, malformed rows included.
+pub fn for_each_row(
+    parent: &Msg<'_>,
+    f: &mut dyn FnMut(&Msg<'_>) -> Result<(), ResultCode>,
+) -> Result<(), ResultCode> {
+    let data = parent
+        .fields
+        .get(field::BATCH_INDEX)
+        .ok_or(ResultCode::Parameter)?;
+    let (count_b, rest) = data.split_first_chunk::<4>().ok_or(ResultCode::Parameter)?;
+    let n_rows = u32::from_be_bytes(*count_b);
+    if n_rows > MAX_BATCH_ROWS {
+        return Err(ResultCode::BatchMaxRequests);
+    }
+    let (_, mut rows) = rest.split_first().ok_or(ResultCode::Parameter)?;
+    for _ in 0..n_rows {
+        let r = rows.get(4 + DIGEST_SIZE..).ok_or(ResultCode::Parameter)?;
+        let (&flags, r) = r.split_first().ok_or(ResultCode::Parameter)?;
+        rows = r;
+        if flags & ROW_REPEAT == 0 {
+            let (msg, used) = parse_row(flags, rows)?;
+            rows = rows.get(used..).ok_or(ResultCode::Parameter)?;
+            f(&msg)?;
+        }
+    }
+    Ok(())
+}
+
 /// Decodes a full (non-repeat) row's attributes, fields and ops.
 fn parse_row(flags: u8, b: &[u8]) -> Result<(Msg<'_>, usize), ResultCode> {
     let mut pos = 0usize;

@@ -12,7 +12,7 @@
 
 mod aggr;
 mod batch;
-pub use batch::{set_row_observer, RowKind, RowObserver};
+pub use batch::{for_each_row as for_each_batch_row, set_row_observer, RowKind, RowObserver};
 mod cdt_ops;
 mod exp_ops;
 pub mod jobs;
@@ -42,6 +42,47 @@ pub enum Dispatched {
     Stream(Box<StreamJob>),
 }
 
+/// Where a command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// On the calling (async service) thread: nothing in it waits on a device.
+    Inline,
+    /// On a thread of the service's bounded storage pool: the command may read record data
+    /// from a device, write a full write block or wait for a `commit-to-device` sync.
+    Storage,
+    /// On a thread of the service's bounded UDF pool: a Lua record UDF, long CPU work that
+    /// must not hold a service thread.
+    Udf,
+}
+
+/// Where the command in `body` should run: record UDF calls go to the UDF pool; commands on a
+/// namespace with storage files go to the storage pool, so commands on memory namespaces never wait behind a slow device.
+/// Batches go there whenever the node has a persisted namespace (their rows may name
+/// several namespaces); a malformed message runs inline (its reply is an error).
+pub fn route(registry: &Registry, body: &[u8]) -> Route {
+    let Ok(msg) = Msg::parse(body) else {
+        return Route::Inline;
+    };
+    if msg.fields.has(field::UDF_FUNCTION)
+        && (msg.fields.has(field::DIGEST) || msg.fields.has(field::KEY))
+    {
+        return Route::Udf;
+    }
+    let persisted = if msg.header.info1 & info1::BATCH != 0 || msg.fields.has(field::BATCH_INDEX) {
+        registry.iter().any(|ns| ns.has_storage())
+    } else {
+        msg.fields
+            .get(field::NAMESPACE)
+            .and_then(|name| registry.get(name))
+            .is_some_and(|ns| ns.has_storage())
+    };
+    if persisted {
+        Route::Storage
+    } else {
+        Route::Inline
+    }
+}
+
 /// Executes one `as_msg` request body and appends the whole reply to `out`. Scans and queries
 /// are run to their end here; the service uses [`dispatch_streaming`] instead, so that a large
 /// scan is never held in memory whole.
@@ -49,15 +90,6 @@ pub fn dispatch(registry: &Registry, body: &[u8], out: &mut Vec<u8>) {
     if let Dispatched::Stream(mut job) = dispatch_streaming(registry, body, out) {
         job.run_to_end(out);
     }
-}
-
-/// Whether executing this request body runs a Lua record UDF, long CPU work that the service
-/// runs on its UDF pool rather than on a service thread. Cheap: reads the field index only.
-pub fn runs_record_udf(body: &[u8]) -> bool {
-    Msg::parse(body).is_ok_and(|m| {
-        m.fields.has(field::UDF_FUNCTION)
-            && (m.fields.has(field::DIGEST) || m.fields.has(field::KEY))
-    })
 }
 
 /// Executes one `as_msg` request body. Single-record commands and batches append their whole

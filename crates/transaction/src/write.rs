@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use aerie_namespace::{bump, Namespace, ReadBuf, Record, RecordMeta, StoreError, NO_SET};
+use aerie_namespace::{bump, Commit, Namespace, ReadBuf, Record, RecordMeta, StoreError, NO_SET};
 use aerie_proto::msg::{info2, info3, op};
 use aerie_proto::{MsgWriter, Op, ResultCode};
 use aerie_record::bins::{FlatBins, MAX_BIN_NAME_BYTES};
@@ -28,7 +28,12 @@ pub(crate) const MAX_BINS: usize = 32_767;
 /// Executes a write-path command and writes its reply message.
 pub fn execute(req: &Request<'_>, w: &mut MsgWriter<'_>, batch_index: u32) -> ResultCode {
     let ns = req.ns;
-    let out = match apply(req) {
+    // The partition lock is released when `apply` returns; a commit-to-device write is
+    // acknowledged only once durable.
+    let out = match apply(req).and_then(|o| {
+        ns.wait_commit(o.commit).map_err(store_error)?;
+        Ok(o)
+    }) {
         Ok(o) => o,
         Err(rc) => {
             match rc {
@@ -64,6 +69,8 @@ struct Outcome<'a> {
     generation: u16,
     void_time: u32,
     results: Vec<OpResult<'a>>,
+    /// The stored image's commit ticket, waited for after the partition lock is released.
+    commit: Commit,
 }
 
 /// One op's reply: a read's value, or (with RESPOND_ALL_OPS) a write's nil.
@@ -133,6 +140,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
             generation: 0,
             void_time: 0,
             results: Vec::new(),
+            commit: Commit::NONE,
         });
     }
 
@@ -195,6 +203,7 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
             generation: 0,
             void_time: 0,
             results,
+            commit: Commit::NONE,
         });
     }
     if bins.len() > MAX_BINS {
@@ -234,17 +243,17 @@ fn apply<'a>(req: &Request<'a>) -> Result<Outcome<'a>, ResultCode> {
         set_id,
     };
     drop(bins);
-    if ns
-        .store(&mut idx, req.digest, meta, data, req.set)
-        .map_err(store_error)?
-        && set_id != NO_SET
-    {
+    let (new, commit) = ns
+        .store_deferred(&mut idx, req.digest, meta, data, req.set)
+        .map_err(store_error)?;
+    if new && set_id != NO_SET {
         ns.sets.add_objects(set_id, 1);
     }
     Ok(Outcome {
         generation,
         void_time,
         results,
+        commit,
     })
 }
 
