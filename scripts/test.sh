@@ -76,20 +76,28 @@ if [[ "$status" -ne 0 ]]; then
 fi
 
 # --- 3. Python end-to-end tests ---------------------------------------------------
-say "python3 -m pytest -q tests/python"
-if ! python3 -c 'import aerospike, pytest, prometheus_client' 2>/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check aerospike pytest prometheus_client
-fi
-set +e
-python3 -m pytest -q -p no:cacheprovider tests/python 2>&1 | tee "$LOG_DIR/pytest.log"
-status=${PIPESTATUS[0]}
-set -e
-count_pytest "$LOG_DIR/pytest.log"
-if [[ "$status" -ne 0 ]]; then
-  echo "pytest failed (exit $status)" >&2
-  [[ "$FAILED" -gt 0 ]] || FAILED=$((FAILED + 1))
-  finish 1
-fi
+# Each run has its own virtual environment with pinned versions (tests/python/requirements*.txt):
+# the current official client for the whole suite, and the oldest release users still run
+# (19.0) for the tests marked `client_19_0`.
+run_pytest() {
+  local label="$1" requirements="$2"
+  shift 2
+  local venv
+  venv="$(bash "$ROOT/scripts/py-env.sh" "$label" "$requirements")"
+  say "pytest ($label: $(grep -E '^aerospike==' "$requirements"))"
+  set +e
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@" 2>&1 | tee "$LOG_DIR/pytest-$label.log"
+  status=${PIPESTATUS[0]}
+  set -e
+  count_pytest "$LOG_DIR/pytest-$label.log"
+  if [[ "$status" -ne 0 ]]; then
+    echo "pytest ($label) failed (exit $status)" >&2
+    [[ "$FAILED" -gt 0 ]] || FAILED=$((FAILED + 1))
+    finish 1
+  fi
+}
+run_pytest main tests/python/requirements.txt tests/python
+run_pytest client-19.0 tests/python/requirements-client-19.0.txt -m client_19_0 tests/python
 
 # --- 4. the official Rust client's own suite ------------------------------------
 say "scripts/client-suite.sh"

@@ -51,6 +51,7 @@ network {{
 }}
 namespace {NS} {{
     replication-factor 2
+    nsup-period 60
     storage-engine memory
 }}
 """
@@ -198,5 +199,119 @@ def test_index_udf_and_truncate_reach_every_node(cluster, tmp_path):
         for i in range(60):
             with pytest.raises(aerospike.exception.RecordNotFound):
                 client.get((NS, "smd", i))
+    finally:
+        client.close()
+
+
+def settled_client(cluster, config_extra=None):
+    import aerospike
+
+    seed = cluster[0]
+    config = {"hosts": [(seed.host, seed.port)], **(config_extra or {})}
+    client = aerospike.client(config).connect()
+    deadline = time.monotonic() + 20
+    while len(client.get_nodes()) != N_NODES:
+        assert time.monotonic() < deadline, client.get_nodes()
+        time.sleep(0.2)
+        client.close()
+        client = aerospike.client(config).connect()
+    names = [n["node_name"] for n in client.get_node_names()]
+    while any(info_value(client, n, "cluster-size") != str(N_NODES) for n in names):
+        assert time.monotonic() < deadline, "the nodes did not settle"
+        time.sleep(0.1)
+    return client, names
+
+
+STREAM_COUNT = """
+function count(s)
+  local function one(rec) return 1 end
+  local function add(a, b) return a + b end
+  return s : map(one) : reduce(add)
+end
+"""
+
+
+@pytest.mark.client_19_0
+def test_each_node_answers_a_whole_node_query_for_its_master_partitions(cluster, tmp_path, monkeypatch):
+    """Stream aggregations (sent to every node without a partition list) count every record
+    once with replication factor 2, with and without a secondary-index `where`."""
+    import aerospike
+    from aerospike import predicates as p
+
+    udf = tmp_path / "count_mod.lua"
+    udf.write_text(STREAM_COUNT)
+    # The C client sets up its Lua once per process, from the first client made: running from
+    # the module's directory lets the client-side reduce find it either way.
+    monkeypatch.chdir(tmp_path)
+    client, names = settled_client(cluster, {"lua": {"user_path": str(tmp_path)}})
+    try:
+        client.udf_put(str(udf))
+        # The 19.0 client has no index_single_value_create; both have this one.
+        client.index_integer_create(NS, "agg", "v", "agg_v_idx")
+        for i in range(200):
+            client.put((NS, "agg", i), {"v": i})
+        deadline = time.monotonic() + 20
+        while True:
+            listed = all("agg_v_idx" in info_value(client, n, f"sindex-list:ns={NS}") for n in names)
+            modules = all("count_mod.lua" in info_value(client, n, "udf-list") for n in names)
+            if listed and modules:
+                break
+            assert time.monotonic() < deadline, "index or module did not reach every node"
+            time.sleep(0.1)
+
+        q = client.query(NS, "agg")
+        q.apply("count_mod", "count")
+        assert q.results() == [200]
+        deadline = time.monotonic() + 20
+        while True:
+            q = client.query(NS, "agg")
+            q.where(p.between("v", 0, 99))
+            q.apply("count_mod", "count")
+            try:
+                got = q.results()
+            except aerospike.exception.IndexNotFound:
+                got = None
+            if got == [100]:
+                break
+            assert time.monotonic() < deadline, got
+            time.sleep(0.1)
+    finally:
+        client.close()
+
+
+def test_paginated_query_without_a_set_returns_every_record(cluster):
+    client, names = settled_client(cluster)
+    try:
+        for i in range(150):
+            client.put((NS, None, f"noset-{i}"), {"n": i})
+        total = 0
+        for n in names:
+            stats = dict(
+                kv.split("=", 1) for kv in info_value(client, n, f"namespace/{NS}").split(";") if "=" in kv
+            )
+            total += int(stats["master_objects"])
+        q = client.query(NS, None)
+        q.max_records = 40
+        q.paginate()
+        seen = set()
+        for _ in range(1000):
+            for key, _, _ in q.results():
+                seen.add(bytes(key[3]))
+            if q.is_done():
+                break
+        assert len(seen) == total, (len(seen), total)
+    finally:
+        client.close()
+
+
+def test_read_touch_ttl_read_finds_the_record(cluster):
+    client, _ = settled_client(cluster)
+    try:
+        keys = [(NS, "touch", i) for i in range(30)]
+        for k in keys:
+            client.put(k, {"a": 1}, meta={"ttl": 1000})
+        for k in keys:
+            _, meta, bins = client.get(k, policy={"read_touch_ttl_percent": 80})
+            assert bins == {"a": 1}
     finally:
         client.close()

@@ -228,28 +228,47 @@ const FEATURES: &str = "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-m
 sindex-exists;peers;pipelining;pquery;pscans;query-show;relaxed-sc;replicas;replicas-all;replicas-master;\
 replicas-max;truncate-namespace;udf";
 
+/// `truncate:namespace=..;set=..[;lut=..]` and `truncate-namespace:namespace=..[;lut=..]`, with
+/// Aerospike's answers (`as/src/base/thr_info.c` `cmd_truncate`, `truncate.c`
+/// `as_truncate_cmd`): `lut` is Unix nanoseconds read as C's `strtoul` reads it; one at or before
+/// the 2010 epoch "would truncate to 0" and one after now "would truncate in the future", both
+/// PARAMETER. A namespace this node does not have is not an error: Aerospike hands the command
+/// to system metadata, where nodes without it ignore it.
 fn truncate(ctx: &NodeContext, args: &str, whole_namespace: bool) -> String {
-    let Some(ns_name) = param(args, "namespace").or_else(|| param(args, "ns")) else {
-        return "ERROR:4:missing namespace".to_owned();
-    };
-    let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
-        return "ERROR:20:namespace not found".to_owned();
+    let ns_name = match param(args, "namespace") {
+        None => return "ERROR:20:missing 'namespace'".to_owned(),
+        Some("") => return "ERROR:20:missing 'namespace' value".to_owned(),
+        Some(n) => n,
     };
     let set = if whole_namespace {
         None
     } else {
-        param(args, "set").filter(|s| !s.is_empty())
+        match param(args, "set") {
+            None => return "ERROR:4:missing 'set'".to_owned(),
+            Some("") => return "ERROR:4:missing 'set' value".to_owned(),
+            Some(s) => Some(s),
+        }
     };
-    if !whole_namespace && set.is_none() {
-        return "ERROR:4:missing set".to_owned();
-    }
     let lut_ms = match param(args, "lut") {
         None => None,
-        Some(v) => match v.parse::<u64>() {
-            Ok(0) => None,
-            Ok(ns_unix) => Some(aerie_record::time::unix_ns_to_ms(ns_unix)),
-            Err(_) => return "ERROR:4:invalid lut".to_owned(),
-        },
+        Some("") => return "ERROR:4:missing 'lut' value".to_owned(),
+        Some(v) => {
+            let lut_ms = aerie_record::time::unix_ns_to_ms(strtoul(v));
+            if lut_ms == 0 {
+                return "ERROR:4:would truncate to 0".to_owned();
+            }
+            if lut_ms > aerie_record::time::now_ms() {
+                return "ERROR:4:would truncate in the future".to_owned();
+            }
+            Some(lut_ms)
+        }
+    };
+    let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
+        tracing::info!(
+            namespace = ns_name,
+            "truncate of a namespace this node does not have"
+        );
+        return "ok".to_owned();
     };
     match ns.truncate(set.map(str::as_bytes), lut_ms) {
         Ok(n) => {
@@ -261,6 +280,57 @@ fn truncate(ctx: &NodeContext, args: &str, whole_namespace: bool) -> String {
             );
             "ok".to_owned()
         }
-        Err(_) => "ERROR:4:lut is in the future".to_owned(),
+        Err(_) => "ERROR:4:would truncate in the future".to_owned(),
+    }
+}
+
+/// C's `strtoul(text, NULL, 0)` on a 64-bit target: leading blanks, an optional sign (a minus
+/// negates modulo 2^64), `0x` for hex or a leading `0` for octal, digits up to the first that is
+/// not one; overflow gives `u64::MAX`, no digits give 0.
+fn strtoul(text: &str) -> u64 {
+    let t = text.trim_start();
+    let (negative, t) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (radix, digits) = if let Some(rest) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X"))
+    {
+        (16, rest)
+    } else if t.starts_with('0') {
+        (8, t)
+    } else {
+        (10, t)
+    };
+    let mut value: u64 = 0;
+    for c in digits.chars() {
+        let Some(d) = c.to_digit(radix) else { break };
+        match value
+            .checked_mul(u64::from(radix))
+            .and_then(|v| v.checked_add(u64::from(d)))
+        {
+            Some(v) => value = v,
+            None => return u64::MAX,
+        }
+    }
+    if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod strtoul_tests {
+    use super::strtoul;
+
+    #[test]
+    fn reads_numbers_as_c_strtoul_does() {
+        assert_eq!(strtoul("1500000000000000000"), 1_500_000_000_000_000_000);
+        assert_eq!(strtoul("  42abc"), 42);
+        assert_eq!(strtoul("0x10"), 16);
+        assert_eq!(strtoul("010"), 8);
+        assert_eq!(strtoul("-1"), u64::MAX);
+        assert_eq!(strtoul("99999999999999999999999"), u64::MAX);
+        assert_eq!(strtoul("abc"), 0);
     }
 }

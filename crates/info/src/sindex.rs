@@ -13,16 +13,24 @@ fn namespace_param(args: &str) -> Option<&str> {
 
 /// `sindex-create:namespace=..;set=..;indexname=..;[indextype=..;]bin=..;type=..` or the
 /// older `...;indexdata=<bin>,<type>`.
+///
+/// As Aerospike's `as_sindex_manager_sindex_create`: a definition for a namespace this node does
+/// not have is accepted (`ok`; it goes to system metadata, which such nodes ignore), except a set
+/// index, which answers PARAMETER "namespace not found".
 pub fn create(ctx: &NodeContext, args: &str) -> String {
-    let Some(ns_name) = namespace_param(args) else {
-        return "ERROR:4:missing namespace".to_owned();
-    };
-    let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
-        return "ERROR:20:namespace not found".to_owned();
+    let Some(ns_name) = namespace_param(args).filter(|n| !n.is_empty()) else {
+        return "ERROR:20:missing 'namespace'".to_owned();
     };
     let def = match SindexDef::parse(|k| param(args, k)) {
         Ok(d) => d,
         Err(e) => return format!("ERROR:4:{e}"),
+    };
+    let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
+        if param(args, "indextype").is_some_and(|t| t.eq_ignore_ascii_case("set")) {
+            return "ERROR:4:namespace not found".to_owned();
+        }
+        tracing::info!(namespace = ns_name, index = %def.name, "sindex-create for a namespace this node does not have");
+        return "ok".to_owned();
     };
     let Some(sis) = Sindexes::of(ns) else {
         return "ERROR:1:secondary indexes unavailable".to_owned();
@@ -40,13 +48,14 @@ pub fn create(ctx: &NodeContext, args: &str) -> String {
     }
 }
 
-/// `sindex-delete:namespace=..;indexname=..` → `ok`, also when the index is absent.
+/// `sindex-delete:namespace=..;indexname=..` → `ok`, also when the index or (as in Aerospike)
+/// the namespace is absent.
 pub fn delete(ctx: &NodeContext, args: &str) -> String {
     let (Some(ns_name), Some(name)) = (namespace_param(args), param(args, "indexname")) else {
         return "ERROR:4:missing namespace or indexname".to_owned();
     };
     let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
-        return "ERROR:20:namespace not found".to_owned();
+        return "ok".to_owned();
     };
     if Sindexes::existing(ns).is_some_and(|s| s.delete(ns, name)) {
         tracing::info!(namespace = ns_name, index = name, "sindex dropped");
@@ -60,7 +69,7 @@ pub fn exists(ctx: &NodeContext, args: &str) -> String {
         return "ERROR:4:missing namespace or indexname".to_owned();
     };
     let Some(ns) = ctx.registry.get(ns_name.as_bytes()) else {
-        return "ERROR:20:namespace not found".to_owned();
+        return "ERROR:20:namespace not found on node".to_owned();
     };
     let found = Sindexes::existing(ns).is_some_and(|s| s.get(name).is_some());
     found.to_string()

@@ -204,7 +204,10 @@ pub fn statistics(ctx: &NodeContext) -> String {
     out
 }
 
-/// `get-config[:context=service|network|namespace;id=<ns>]`.
+/// `get-config[:context=service|network|namespace;namespace=<ns>|id=<ns>]`, with Aerospike's
+/// answers (`as/src/base/cfg_info.c`): a namespace this node lacks is `ERROR:20:namespace not
+/// found on node`, `security` is empty while security is not configured, and any other
+/// context is `ERROR:4:invalid context`.
 pub fn get_config(ctx: &NodeContext, args: &str) -> String {
     let context = param(args, "context").unwrap_or("service");
     let c = &ctx.config;
@@ -228,12 +231,18 @@ pub fn get_config(ctx: &NodeContext, args: &str) -> String {
             );
         }
         "namespace" => {
-            let Some(ns) = param(args, "id").and_then(|id| ctx.registry.get(id.as_bytes())) else {
-                return "ERROR:4:namespace not found".to_owned();
+            let name = match param(args, "namespace").or_else(|| param(args, "id")) {
+                None => return "ERROR:20:missing 'namespace'".to_owned(),
+                Some("") => return "ERROR:20:missing 'namespace' value".to_owned(),
+                Some(name) => name,
+            };
+            let Some(ns) = ctx.registry.get(name.as_bytes()) else {
+                return "ERROR:20:namespace not found on node".to_owned();
             };
             config_of(ns, &mut out);
         }
-        _ => return "ERROR:4:unknown context".to_owned(),
+        "security" => return String::new(),
+        _ => return "ERROR:4:invalid context".to_owned(),
     }
     out.pop();
     out

@@ -65,6 +65,8 @@ pub struct Namespace {
     /// Records last updated at or before this (citrusleaf ms) are truncated.
     truncate_lut_ms: AtomicU64,
     ownership: RwLock<Arc<OwnershipTable>>,
+    /// This node, as the ownership table names it.
+    node: NodeId,
     persistence: Option<Persistence>,
     pub usage: Usage,
     /// Told of every record change (secondary indexes); see `crate::hook`.
@@ -138,6 +140,7 @@ impl Namespace {
             partitions: (0..N_PARTITIONS as u16).map(Partition::new).collect(),
             truncate_lut_ms: AtomicU64::new(0),
             ownership: RwLock::new(Arc::new(OwnershipTable::single_node(node, N_PARTITIONS))),
+            node,
             persistence: None,
             usage: Usage::default(),
             hook: std::sync::OnceLock::new(),
@@ -833,6 +836,11 @@ impl Namespace {
     /// The current ownership table.
     pub fn ownership(&self) -> Arc<OwnershipTable> {
         self.ownership.read().clone()
+    }
+
+    /// This node's id, as the ownership table names it.
+    pub fn node(&self) -> NodeId {
+        self.node
     }
 
     /// Replaces the ownership table (clustering).

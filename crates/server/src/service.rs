@@ -240,27 +240,40 @@ const STORAGE_POOL_MIN: usize = 16;
 /// full write-block writes and `commit-to-device` syncs. Runtime threads never wait on a
 /// device, so commands on memory namespaces keep their latency behind a slow disk; the
 /// semaphore bounds the blocking threads in use.
+///
+/// Record UDF calls ([`aerie_transaction::Route::Udf`]) have slots of their own, as many as
+/// there are service threads (Aerospike runs them on its service threads): long Lua work never
+/// holds a service thread, and no more of it runs at once than the node has service threads;
+/// the rest wait their turn without holding a thread.
 #[derive(Debug, Clone)]
 struct StoragePool {
     permits: Arc<Semaphore>,
+    udf_permits: Arc<Semaphore>,
 }
 
 impl StoragePool {
     fn new() -> Self {
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let size = (cpus * STORAGE_POOL_PER_CPU).max(STORAGE_POOL_MIN);
+        let service_threads = tokio::runtime::Handle::current().metrics().num_workers();
         Self {
             permits: Arc::new(Semaphore::new(size)),
+            udf_permits: Arc::new(Semaphore::new(service_threads.max(1))),
         }
     }
 
-    /// Runs `f` on a pool thread and waits for it without holding a runtime thread.
+    /// Runs `f` on a pool thread (a UDF slot for [`Route::Udf`]) and waits for it without
+    /// holding a runtime thread.
     async fn run<T: Send + 'static>(
         &self,
+        route: Route,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ConnError> {
-        let _permit = self
-            .permits
+        let permits = match route {
+            Route::Udf => &self.udf_permits,
+            Route::Inline | Route::Storage => &self.permits,
+        };
+        let _permit = permits
             .acquire()
             .await
             .map_err(|e| ConnError::Io(std::io::Error::other(e)))?;
@@ -288,9 +301,9 @@ async fn dispatch_msg(
     let handle = tokio::runtime::Handle::current();
     let (m, mut o) = (std::mem::take(msg), std::mem::take(out));
     let (m, o, d) = pool
-        .run(move || {
-            // A pool thread may wait here: for the device, and for replica acknowledgements
-            // (bounded by the transaction's deadline).
+        .run(route, move || {
+            // A pool thread may wait here: for the device or a UDF slot, and for replica
+            // acknowledgements (bounded by the transaction's deadline).
             let d = handle.block_on(tsvc::process(&c.cluster.tsvc(), &m, Origin::Client, &mut o));
             (m, o, d)
         })
@@ -597,7 +610,7 @@ async fn stream_reply<W: AsyncWrite + Unpin>(
             Some(pool) => {
                 let mut buf = std::mem::take(frame);
                 let (j, b, step) = pool
-                    .run(move || {
+                    .run(Route::Storage, move || {
                         let step = job.next_frame(&mut buf);
                         (job, buf, step)
                     })

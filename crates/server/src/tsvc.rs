@@ -31,6 +31,6 @@ pub fn next_frame(
 ) -> aerie_transaction::Step {
     match route {
         Route::Inline => job.next_frame(out),
-        Route::Storage => tokio::task::block_in_place(|| job.next_frame(out)),
+        Route::Storage | Route::Udf => tokio::task::block_in_place(|| job.next_frame(out)),
     }
 }

@@ -68,16 +68,24 @@ pub enum Route {
     /// On a thread of the service's bounded storage pool: the command may read record data
     /// from a device, write a full write block or wait for a `commit-to-device` sync.
     Storage,
+    /// On a thread of the service's bounded UDF pool: a Lua record UDF, long CPU work that
+    /// must not hold a service thread.
+    Udf,
 }
 
-/// Where the command in `body` should run: commands on a namespace with storage files go to
-/// the storage pool, so commands on memory namespaces never wait behind a slow device.
+/// Where the command in `body` should run: record UDF calls go to the UDF pool; commands on a
+/// namespace with storage files go to the storage pool, so commands on memory namespaces never wait behind a slow device.
 /// Batches go there whenever the node has a persisted namespace (their rows may name
 /// several namespaces); a malformed message runs inline (its reply is an error).
 pub fn route(registry: &Registry, body: &[u8]) -> Route {
     let Ok(msg) = Msg::parse(body) else {
         return Route::Inline;
     };
+    if msg.fields.has(field::UDF_FUNCTION)
+        && (msg.fields.has(field::DIGEST) || msg.fields.has(field::KEY))
+    {
+        return Route::Udf;
+    }
     let persisted = if msg.header.info1 & info1::BATCH != 0 || msg.fields.has(field::BATCH_INDEX) {
         registry.iter().any(|ns| ns.has_storage())
     } else {

@@ -208,6 +208,13 @@ impl StreamJob {
             None
         };
         let mut parts = requested_partitions(f.get(field::PID_ARRAY), f.get(field::DIGEST_ARRAY))?;
+        if !f.has(field::PID_ARRAY) && !f.has(field::DIGEST_ARRAY) {
+            // A request that names no partitions (the older whole-node form, which clients
+            // still use for aggregations) is sent to every node: each answers for the
+            // partitions it masters, never for its replicas.
+            let ownership = ns.ownership();
+            parts.retain(|p| ownership.holds(usize::from(p.pid), 0, ns.node()));
+        }
         if query.is_some() {
             query::apply_bvals(&mut parts, f.get(field::BVAL_ARRAY))?;
         }

@@ -36,25 +36,29 @@ pub(crate) struct Call {
     pub(crate) args: Vec<Value>,
 }
 
-/// Reads package (30), function (31) and argument list (32) from a request.
+/// Longest package or function name, in bytes (Aerospike's `UDF_MAX_STRING_SZ` minus the NUL).
+const MAX_UDF_NAME_BYTES: usize = 127;
+
+/// Reads package (30), function (31) and argument list (32) from a request, as Aerospike's
+/// `udf_def_init_from_msg` does: all three fields must be present (PARAMETER otherwise) and the
+/// names must fit; an empty name is accepted here and fails when the UDF is looked up. An empty
+/// argument list field (what the C client sends for `apply(module, function)` with no
+/// arguments), or one that is not a msgpack list, means no arguments.
 pub(crate) fn parse_call(msg: &Msg<'_>) -> Result<Call, ResultCode> {
     let f = &msg.fields;
     let text = |id| -> Result<String, ResultCode> {
         let b = f.get(id).ok_or(ResultCode::Parameter)?;
-        let s = std::str::from_utf8(b).map_err(|_| ResultCode::Parameter)?;
-        if s.is_empty() {
+        if b.len() > MAX_UDF_NAME_BYTES {
             return Err(ResultCode::Parameter);
         }
-        Ok(s.to_owned())
+        Ok(String::from_utf8_lossy(b).into_owned())
     };
     let package = text(field::UDF_PACKAGE)?;
     let function = text(field::UDF_FUNCTION)?;
-    let args = match f.get(field::UDF_ARGLIST) {
-        None => Vec::new(),
-        Some(b) => match aerie_cdt::msgpack::decode(b) {
-            Ok(Value::List(l)) => l.items,
-            _ => return Err(ResultCode::Parameter),
-        },
+    let arglist = f.get(field::UDF_ARGLIST).ok_or(ResultCode::Parameter)?;
+    let args = match aerie_cdt::msgpack::decode(arglist) {
+        Ok(Value::List(l)) => l.items,
+        _ => Vec::new(),
     };
     Ok(Call {
         package,

@@ -98,8 +98,38 @@ fn malformed_udf_requests_get_their_codes_and_the_server_keeps_serving() {
     assert_eq!(ok.result_code(), Some(0));
     assert!(body_of(&ok).windows(7).any(|w| w == b"SUCCESS"));
 
-    let parameter_cases: [(&str, AsMsg); 5] = [
-        ("package without function", record_udf(b"m", None, None)),
+    // As Aerospike's `udf_def_init_from_msg`: package, function and argument list fields must
+    // all be there.
+    let parameter_cases: [(&str, AsMsg); 4] = [
+        (
+            "package without function",
+            record_udf(b"m", None, Some(&[0x90])),
+        ),
+        (
+            "no argument list field",
+            record_udf(b"m", Some(b"echo"), None),
+        ),
+        (
+            "package name too long",
+            record_udf(&[b'm'; 128], Some(b"echo"), Some(&[0x90])),
+        ),
+        (
+            "unknown UDF op on a record",
+            record_udf(b"m", Some(b"echo"), Some(&[0x90])).field(UDF_OP, &[9]),
+        ),
+    ];
+    for (name, msg) in &parameter_cases {
+        let r = send(&server, msg);
+        assert_eq!(r.result_code(), Some(wire::RESULT_PARAMETER), "{name}");
+    }
+
+    // An argument list field that is empty (what the C client sends for a call without
+    // arguments), not a list, or cut short means "no arguments", as in Aerospike.
+    let no_argument_cases: [(&str, AsMsg); 3] = [
+        (
+            "argument list empty",
+            record_udf(b"m", Some(b"echo"), Some(&[])),
+        ),
         (
             "argument list not a list",
             record_udf(b"m", Some(b"echo"), Some(&[0x07])),
@@ -108,32 +138,39 @@ fn malformed_udf_requests_get_their_codes_and_the_server_keeps_serving() {
             "argument list cut short",
             record_udf(b"m", Some(b"echo"), Some(&[0x92, 0xa5, 3])),
         ),
-        (
-            "package not UTF-8",
-            record_udf(&[0xff, 0xfe], Some(b"echo"), None),
-        ),
-        (
-            "unknown UDF op on a record",
-            record_udf(b"m", Some(b"echo"), None).field(UDF_OP, &[9]),
-        ),
     ];
-    for (name, msg) in &parameter_cases {
+    for (name, msg) in &no_argument_cases {
         let r = send(&server, msg);
-        assert_eq!(r.result_code(), Some(wire::RESULT_PARAMETER), "{name}");
+        assert_eq!(r.result_code(), Some(0), "{name}");
     }
 
     // Lua-level failures: code 100 with the reason in bin FAILURE.
     let mut deep = vec![0x91u8; 500];
     deep.push(0x01);
-    let udf_cases: [(&str, AsMsg, &[u8]); 3] = [
+    let udf_cases: [(&str, AsMsg, &[u8]); 6] = [
         (
             "missing module",
-            record_udf(b"nope", Some(b"f"), None),
+            record_udf(b"nope", Some(b"f"), Some(&[0x90])),
+            b"module not found",
+        ),
+        (
+            "empty module name",
+            record_udf(b"", Some(b"f"), Some(&[0x90])),
+            b"module not found",
+        ),
+        (
+            "package not UTF-8",
+            record_udf(&[0xff, 0xfe], Some(b"echo"), Some(&[0x90])),
             b"module not found",
         ),
         (
             "missing function",
-            record_udf(b"m", Some(b"nope"), None),
+            record_udf(b"m", Some(b"nope"), Some(&[0x90])),
+            b"function not found",
+        ),
+        (
+            "empty function name",
+            record_udf(b"m", Some(b""), Some(&[0x90])),
             b"function not found",
         ),
         (
@@ -145,9 +182,9 @@ fn malformed_udf_requests_get_their_codes_and_the_server_keeps_serving() {
     for (name, msg, text) in &udf_cases {
         let r = send(&server, msg);
         let code = r.result_code();
-        // Nesting beyond the decoder's own limit may also be refused as PARAMETER.
+        // Nesting beyond the decoder's own limit means no arguments: echo answers nil.
         assert!(
-            code == Some(RESULT_UDF) || (*name == "argument nested too deeply" && code == Some(4)),
+            code == Some(RESULT_UDF) || (*name == "argument nested too deeply" && code == Some(0)),
             "{name}: {code:?}"
         );
         if code == Some(RESULT_UDF) {
@@ -231,6 +268,7 @@ fn malformed_udf_requests_get_their_codes_and_the_server_keeps_serving() {
     let job = bg(Some(77))
         .field(UDF_PACKAGE, b"m")
         .field(UDF_FUNCTION, b"negate_odd")
+        .field(UDF_ARGLIST, &[0x90])
         .field(UDF_OP, &[2]);
     assert_eq!(send(&server, &job).result_code(), Some(0));
     let deadline = std::time::Instant::now() + Duration::from_secs(30);

@@ -1,0 +1,4 @@
+
+function spin(rec)
+  while true do end
+end
