@@ -117,6 +117,14 @@ async fn truncate(
 ) -> Result<(), RestError> {
     let p = Params::parse(q)?;
     check_name(ns)?;
+    // The info command answers `ok` for a namespace this node does not have (as Aerospike's
+    // does); a REST caller naming a missing namespace gets 404.
+    if ctx.registry.get(ns.as_bytes()).is_none() {
+        return Err(RestError::from_code(
+            aerie_proto::ResultCode::Namespace.code(),
+            ns,
+        ));
+    }
     let mut cmd = match set {
         Some(s) => {
             check_name(s)?;

@@ -150,10 +150,12 @@ impl Parser<'_> {
     /// A dot member name: up to the next `.`, `[`, `(` or the end.
     fn name(&mut self) -> Result<String, String> {
         let from = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| !matches!(c, b'.' | b'[' | b'(' | b']' | b' '))
-        {
+        while self.peek().is_some_and(|c| {
+            !matches!(
+                c,
+                b'.' | b'[' | b'(' | b')' | b']' | b' ' | b'<' | b'>' | b'=' | b'!'
+            )
+        }) {
             self.pos += 1;
         }
         if from == self.pos {
