@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 import pytest
-import yaml
+yaml = pytest.importorskip("yaml")
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
 from kubernetes_validate.utils import latest_version  # noqa: E402
